@@ -1,0 +1,210 @@
+"""config.toml → a typed, validated Config.
+
+Unknown keys are errors (a typo must not silently do nothing). Relative paths
+resolve against the folder holding the config file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_MAX_ITEMS = 50
+DEFAULT_MAX_FILE_BYTES = 1 << 20
+DEFAULT_BASE_URL = "http://localhost:8000/"
+DEFAULT_TITLE = "News"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPolicy:
+    """Editorial controls for one feed; None means "inherit the global value"."""
+
+    title: str | None = None
+    description: str | None = None
+    max_items: int | None = None
+    min_quality: int | None = None
+    max_age_days: float | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    sources: tuple[Path, ...] = ()
+    out: Path = Path("feeds")
+    base_url: str = DEFAULT_BASE_URL
+    title: str = DEFAULT_TITLE
+    description: str = ""
+    language: str = "en"
+    max_items: int = DEFAULT_MAX_ITEMS
+    include_drafts: bool = False
+    min_quality: int | None = None
+    max_age_days: float | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
+    providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    @property
+    def site_domain(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+
+_POLICY_KEYS = {"title", "description", "max_items", "min_quality", "max_age_days", "enabled"}
+_TOP_KEYS = {
+    "title",
+    "description",
+    "language",
+    "base_url",
+    "source",
+    "out",
+    "max_items",
+    "include_drafts",
+    "min_quality",
+    "max_age_days",
+    "max_file_bytes",
+    "topics",
+    "providers",
+}
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or holds an unknown key or
+            a value of the wrong type.
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: config file not found") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config file: {e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    return parse_config(raw, base_dir=path.resolve().parent, where=str(path))
+
+
+def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config") -> Config:
+    """Turn a TOML mapping into a Config; paths resolve against ``base_dir``."""
+    _reject_unknown(raw, _TOP_KEYS, where)
+    sources_raw = raw.get("source", [])
+    if isinstance(sources_raw, str):
+        sources_raw = [sources_raw]
+    sources = tuple(
+        base_dir / _str(s, f"{where}: source") for s in _list(sources_raw, f"{where}: source")
+    )
+    config = Config(
+        sources=sources,
+        out=base_dir / _str(raw.get("out", "feeds"), f"{where}: out"),
+        base_url=normalize_base_url(
+            _str(raw.get("base_url", DEFAULT_BASE_URL), f"{where}: base_url")
+        ),
+        title=_str(raw.get("title", DEFAULT_TITLE), f"{where}: title"),
+        description=_str(raw.get("description", ""), f"{where}: description"),
+        language=_str(raw.get("language", "en"), f"{where}: language"),
+        max_items=_positive_int(raw.get("max_items", DEFAULT_MAX_ITEMS), f"{where}: max_items"),
+        include_drafts=_bool(raw.get("include_drafts", False), f"{where}: include_drafts"),
+        min_quality=_opt_int(raw.get("min_quality"), f"{where}: min_quality"),
+        max_age_days=_opt_number(raw.get("max_age_days"), f"{where}: max_age_days"),
+        max_file_bytes=_positive_int(
+            raw.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES), f"{where}: max_file_bytes"
+        ),
+        topics=_policies(raw.get("topics", {}), f"{where}: topics"),
+        providers=_policies(raw.get("providers", {}), f"{where}: providers"),
+    )
+    return config
+
+
+def normalize_base_url(url: str) -> str:
+    """Check that ``url`` is an absolute http(s) URL and end it with a slash.
+
+    Raises:
+        ConfigError: the URL is relative or of another scheme.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"base_url must be an absolute http(s) URL, got {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    policies: dict[str, FeedPolicy] = {}
+    for key, value in raw.items():
+        here = f"{where}.{key}"
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{here} must be a table")
+        _reject_unknown(value, _POLICY_KEYS, here)
+        policies[str(key)] = FeedPolicy(
+            title=_opt_str(value.get("title"), f"{here}: title"),
+            description=_opt_str(value.get("description"), f"{here}: description"),
+            max_items=_opt_positive_int(value.get("max_items"), f"{here}: max_items"),
+            min_quality=_opt_int(value.get("min_quality"), f"{here}: min_quality"),
+            max_age_days=_opt_number(value.get("max_age_days"), f"{here}: max_age_days"),
+            enabled=_bool(value.get("enabled", True), f"{here}: enabled"),
+        )
+    return policies
+
+
+def _reject_unknown(raw: Mapping[str, object], known: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(known))})"
+        )
+
+
+def _str(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+def _opt_str(value: object, where: str) -> str | None:
+    return None if value is None else _str(value, where)
+
+
+def _list(value: object, where: str) -> list[object]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list, got {value!r}")
+    return value
+
+
+def _bool(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def _opt_int(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number, got {value!r}")
+    return value
+
+
+def _positive_int(value: object, where: str) -> int:
+    number = _opt_int(value, where)
+    if number is None or number < 1:
+        raise ConfigError(f"{where} must be a whole number of at least 1, got {value!r}")
+    return number
+
+
+def _opt_positive_int(value: object, where: str) -> int | None:
+    return None if value is None else _positive_int(value, where)
+
+
+def _opt_number(value: object, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where} must be a number of at least 0, got {value!r}")
+    return float(value)

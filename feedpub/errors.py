@@ -1,0 +1,45 @@
+"""The one exception tree of feedpub.
+
+    FeedpubError                 root: str(e) is a sentence a user can act on
+    ├── ConfigError              config.toml or a command-line value is wrong
+    ├── SourceError              one article file cannot become an article (path:line)
+    ├── OutputError              the output folder cannot be written safely
+    └── LockError                another build holds the output folder
+
+The CLI maps these to exit codes in one place; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FeedpubError(Exception):
+    """Root of every error feedpub raises on purpose."""
+
+
+class ConfigError(FeedpubError):
+    """The configuration (file or flags) is unusable; nothing is written."""
+
+
+class SourceError(FeedpubError):
+    """One source file could not be turned into an article.
+
+    Carries the file and, where known, the 1-based line, so the message reads
+    like a compiler's: ``_news/foo.md:3: publishedDateTime is not a date``.
+    """
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class OutputError(FeedpubError):
+    """The output folder cannot be written without leaving it or clobbering it."""
+
+
+class LockError(FeedpubError):
+    """Another feedpub run holds the lock on the output folder."""

@@ -1,0 +1,134 @@
+"""Immutable data passed between the stages of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """Who published a story. ``domain`` is the provider's key and folder name."""
+
+    name: str
+    domain: str
+    logo: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another outlet's coverage of the same story."""
+
+    title: str
+    url: str
+    provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article file, loaded, validated and cleaned.
+
+    Text fields are plain text: HTML entities decoded, characters illegal in
+    XML 1.0 removed, whitespace folded. ``featured_html`` is raw HTML from the
+    source; it is sanitized when rendered.
+    """
+
+    key: str  # stable identity: "<date>:<file stem>", survives edits of title and URL
+    path: str
+    title: str
+    url: str
+    published: datetime  # timezone-aware, UTC
+    quality: int = 0
+    heat: int = 0
+    kind: str = "article"  # "article" or "video"
+    excerpt: str = ""
+    featured_html: str = ""
+    provider: Provider | None = None
+    topics: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    related: tuple[Related, ...] = ()
+    draft: bool = False
+    # Atom's updated; differs from published only to keep it distinct within a feed.
+    updated: datetime | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.updated or self.published
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic from the taxonomy (``_data/topics/*.yaml``)."""
+
+    slug: str
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+class FeedKind(StrEnum):
+    SITE = "site"
+    TOPIC = "topic"
+    PROVIDER = "provider"
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One feed to publish, in every format: its identity, words and items.
+
+    ``folder`` is the path below the output folder ("" for the whole site,
+    "topics/<slug>", "providers/<domain>"); every URL is derived from it.
+    """
+
+    kind: FeedKind
+    key: str
+    folder: str
+    title: str
+    description: str
+    items: tuple[Article, ...]
+    total: int = 0  # items selected before max_items cut the list
+    icon: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A source file that did not become an article, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """Everything loading the sources produced."""
+
+    articles: tuple[Article, ...]
+    rejections: tuple[Rejection, ...]
+    topics: tuple[Topic, ...] = ()
+    providers: tuple[Provider, ...] = ()
+    files_read: int = 0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Articles after drafts and duplicates are set aside, plus the feeds built from them."""
+
+    articles: tuple[Article, ...]
+    feeds: tuple[Feed, ...]
+    drafts: int = 0
+    duplicates: int = 0
+    warnings: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,151 @@
+"""Writing the output folder: atomic, minimal, and never outside it.
+
+Each file is written to a temporary file in its own folder and renamed into
+place, so a reader (or a run killed mid-write) only ever sees the old
+complete file or the new one. A file whose bytes did not change is left
+alone, so its mtime, and HTTP caches keyed on it, hold. A manifest lists
+what feedpub wrote, so files for vanished topics are removed and nothing
+else ever is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import OutputError
+
+MANIFEST = ".feedpub-manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def _check_relative(relpath: str) -> PurePosixPath:
+    path = PurePosixPath(relpath)
+    if path.is_absolute() or not path.parts or any(p in ("", ".", "..") for p in path.parts):
+        raise OutputError(
+            f"refusing to write {relpath!r}: not a plain path inside the output folder"
+        )
+    return path
+
+
+def _real_folder(root: Path, relative: PurePosixPath) -> Path:
+    """Create the folders of ``relative`` below ``root``; a symlink on the way is replaced.
+
+    Following a symlink could write outside the output folder, so a link
+    found where a folder belongs is removed and a real folder made.
+    """
+    folder = root
+    for part in relative.parts[:-1]:
+        folder = folder / part
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            folder.mkdir()
+            continue
+        if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
+            folder.unlink()
+            folder.mkdir()
+    return folder
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+        return False
+    with open(path, "rb") as f:
+        return f.read() == data
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # replaces a symlink itself, never writes through it
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_outputs(out: Path, files: Mapping[str, bytes]) -> WriteResult:
+    """Bring ``out`` to hold exactly ``files`` (plus anything feedpub never wrote).
+
+    Raises:
+        OutputError: the output folder cannot be created or written.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        root = out.resolve()
+        previous = _read_manifest(root)
+        written: list[str] = []
+        unchanged: list[str] = []
+        for relpath in sorted(files):
+            relative = _check_relative(relpath)
+            folder = _real_folder(root, relative)
+            target = folder / relative.name
+            data = files[relpath]
+            if _same_bytes(target, data):
+                unchanged.append(relpath)
+                continue
+            write_atomic(target, data)
+            written.append(relpath)
+        removed = _remove_stale(root, previous - set(files))
+        manifest = json.dumps(sorted(files), indent=0).encode("utf-8")
+        if not _same_bytes(root / MANIFEST, manifest):
+            write_atomic(root / MANIFEST, manifest)
+    except OSError as e:
+        raise OutputError(f"cannot write the output folder {out}: {e.strerror or e}") from e
+    return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def _read_manifest(root: Path) -> set[str]:
+    try:
+        names = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError, UnicodeDecodeError):
+        return set()
+    if not isinstance(names, list):
+        return set()
+    return {n for n in names if isinstance(n, str)}
+
+
+def _remove_stale(root: Path, stale: set[str]) -> list[str]:
+    removed: list[str] = []
+    for relpath in sorted(stale):
+        try:
+            relative = _check_relative(relpath)
+        except OutputError:
+            continue  # a tampered manifest never removes anything outside
+        target = root.joinpath(*relative.parts)
+        if target.parent.resolve() != target.parent:
+            continue  # a symlinked folder on the way: unlinking would reach outside
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            continue
+        removed.append(relpath)
+        for parent in target.parents:
+            if parent == root or not parent.is_relative_to(root):
+                break
+            try:
+                parent.rmdir()  # only succeeds once the folder is empty
+            except OSError:
+                break
+    return removed

@@ -1,0 +1,22 @@
+"""Atom 1.0 (RFC 4287), with Media RSS images."""
+
+from __future__ import annotations
+
+from ..model import Feed
+from ._feedgen import add_entry, new_generator
+from .context import RenderContext
+
+
+class AtomRenderer:
+    name = "atom"
+    filename = "atom.xml"
+    media_type = "application/atom+xml"
+
+    def render(self, feed: Feed, ctx: RenderContext) -> bytes:
+        fg = new_generator(feed, ctx, ctx.file_url(feed, self.filename), self.media_type)
+        if feed.icon:
+            fg.icon(feed.icon)
+        for article in feed.items:
+            add_entry(fg, article, ctx, atom=True)
+        data: bytes = fg.atom_str(pretty=True)
+        return data

@@ -1,0 +1,121 @@
+"""The HTML body of an item, shared by every format.
+
+Source HTML (a video's ``featuredContent``) goes through nh3, the Python
+binding of the ammonia sanitizer, with an allow-list: iframes only from known
+video hosts, never scripts, event handlers or ``javascript:`` URLs. Text from
+the article is escaped once here and never trusted as markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlsplit
+
+import nh3
+
+from ..model import Article
+
+VIDEO_HOSTS = frozenset(
+    {
+        "www.youtube.com",
+        "youtube.com",
+        "www.youtube-nocookie.com",
+        "player.vimeo.com",
+        "www.dailymotion.com",
+        "player.twitch.tv",
+        "www.facebook.com",
+        "players.brightcove.net",
+        "play.vidyard.com",
+        "fast.wistia.net",
+        "www.loom.com",
+        "streamable.com",
+        "embed.ted.com",
+        "media.cnbc.com",
+        "www.microsoft.com",
+        "channel9.msdn.com",
+    }
+)
+MAX_RELATED = 8
+
+_TAGS = {"a", "b", "blockquote", "br", "em", "i", "img", "li", "ol", "p", "strong", "ul"}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
+_IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "frameborder"}
+
+
+def _keep_video_sources(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "iframe" and attribute == "src":
+        parts = urlsplit(value)
+        if parts.scheme != "https" or parts.hostname not in VIDEO_HOSTS:
+            return None
+    return value
+
+
+def sanitize_html(source: str, *, allow_iframes: bool) -> str:
+    """Clean untrusted HTML down to an allow-list (iframes only from video hosts)."""
+    if not source.strip():
+        return ""
+    tags = _TAGS | {"iframe"} if allow_iframes else _TAGS
+    attributes = dict(_ATTRIBUTES)
+    if allow_iframes:
+        attributes["iframe"] = _IFRAME_ATTRIBUTES
+    cleaned: str = nh3.clean(
+        source,
+        tags=tags,
+        attributes=attributes,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer",
+        attribute_filter=_keep_video_sources,
+        strip_comments=True,
+    )
+    # An iframe whose source was refused would render as an empty box.
+    return cleaned.replace("<iframe></iframe>", "") if allow_iframes else cleaned
+
+
+def embed_source(article: Article) -> str | None:
+    """The ``src`` of the video embed in ``featured_html``, if it is from a known host."""
+    cleaned = sanitize_html(article.featured_html, allow_iframes=True)
+    start = cleaned.find('src="')
+    if "<iframe" not in cleaned or start < 0:
+        return None
+    end = cleaned.find('"', start + 5)
+    return cleaned[start + 5 : end].replace("&amp;", "&")
+
+
+def article_html(article: Article, *, allow_iframes: bool) -> str:
+    """The item body: media, excerpt, a link to the story, and related coverage.
+
+    With ``allow_iframes`` a video's embed is kept (JSON Feed); without it the
+    video is shown as a linked poster image, because the W3C feed validator
+    flags iframes in RSS and Atom content as a security risk and many readers
+    strip them.
+    """
+    parts: list[str] = []
+    image = article.images[0] if article.images else None
+    provider = article.provider.name if article.provider else "the source"
+    if article.featured_html and allow_iframes:
+        embed = sanitize_html(article.featured_html, allow_iframes=True)
+        if embed:
+            parts.append(f"<p>{embed}</p>")
+            image = None
+    if image is not None:
+        img = f'<img src="{escape(image.url)}" alt="{escape(article.title)}"'
+        if image.width and image.height:
+            img += f' width="{image.width}" height="{image.height}"'
+        img += ">"
+        if article.kind == "video":
+            img = f'<a href="{escape(article.url)}">{img}</a>'
+        parts.append(f"<p>{img}</p>")
+    if article.excerpt:
+        parts.append(f"<p>{escape(article.excerpt)}</p>")
+    verb = "Watch" if article.kind == "video" else "Read"
+    parts.append(f'<p><a href="{escape(article.url)}">{verb} on {escape(provider)}</a></p>')
+    related = [r for r in article.related if r.url != article.url][:MAX_RELATED]
+    if related:
+        links = ", ".join(
+            f'<a href="{escape(r.url)}" title="{escape(r.title)}">'
+            f"{escape(r.provider or r.title)}</a>"
+            for r in related
+        )
+        more = "…" if len(article.related) > MAX_RELATED else ""
+        parts.append(f"<p>Also covered by {links}{more}</p>")
+    return "".join(parts)

@@ -1,0 +1,27 @@
+"""What every renderer needs to know besides the feed: where files are served."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Article, Feed
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    base_url: str  # absolute, ends with "/"
+    site_title: str
+    site_domain: str
+    language: str
+    generator_version: str
+
+    def folder_url(self, feed: Feed) -> str:
+        """The HTML page of a feed: its folder, served with its index.html."""
+        return self.base_url + (feed.folder + "/" if feed.folder else "")
+
+    def file_url(self, feed: Feed, filename: str) -> str:
+        return self.folder_url(feed) + filename
+
+    def item_id(self, article: Article) -> str:
+        """A ``tag:`` URI (RFC 4151): stable when the title or URL is edited."""
+        return f"tag:{self.site_domain},{article.key}"

@@ -1,0 +1,20 @@
+"""RSS 2.0, with Atom self links and Media RSS images."""
+
+from __future__ import annotations
+
+from ..model import Feed
+from ._feedgen import add_entry, new_generator
+from .context import RenderContext
+
+
+class RssRenderer:
+    name = "rss"
+    filename = "rss.xml"
+    media_type = "application/rss+xml"
+
+    def render(self, feed: Feed, ctx: RenderContext) -> bytes:
+        fg = new_generator(feed, ctx, ctx.file_url(feed, self.filename), self.media_type)
+        for article in feed.items:
+            add_entry(fg, article, ctx, atom=False)
+        data: bytes = fg.rss_str(pretty=True)
+        return data

@@ -1,0 +1,172 @@
+"""Topic and provider names → safe, stable, distinct folder names (slugs).
+
+Slugs become paths under the output folder and URLs subscribers keep for
+years, so they are drawn from a safe alphabet only (``a-z 0-9 - .``), never
+empty, never ``.`` or ``..``, and two different names never share one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .model import Article, Provider, Topic
+from .text import slugify
+
+_SAFE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """Every topic and provider the articles name, resolved to slugs.
+
+    ``topic_of`` maps a normalized topic name (see ``normalize_name``) to its
+    Topic; ``provider_of`` maps a provider identity (see ``provider_identity``)
+    to its key and display Provider.
+    """
+
+    topics: Mapping[str, Topic]
+    providers: Mapping[str, Provider]
+    warnings: tuple[str, ...] = ()
+
+    def topic(self, name: str) -> Topic | None:
+        return self.topics.get(normalize_name(name))
+
+    def provider(self, provider: Provider | None) -> Provider | None:
+        if provider is None:
+            return None
+        return self.providers.get(provider_identity(provider))
+
+
+def normalize_name(name: str) -> str:
+    """Names equal under this are one topic: case and spacing do not matter."""
+    return " ".join(name.split()).casefold()
+
+
+def provider_identity(provider: Provider) -> str:
+    """What makes two provider mentions the same provider: the domain, else the name."""
+    domain = provider.domain.strip().lower().strip(".").removeprefix("www.")
+    return domain or "name:" + normalize_name(provider.name)
+
+
+def _fallback_slug(prefix: str, identity: str) -> str:
+    return f"{prefix}-{hashlib.sha1(identity.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _taxonomy_slug(raw: str) -> str:
+    return raw if _SAFE_SLUG.match(raw) else slugify(raw)
+
+
+def _provider_slug(identity: str) -> str:
+    if identity.startswith("name:"):
+        return slugify(identity[5:])
+    try:
+        ascii_domain = identity.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_domain = ""
+    if _HOSTNAME.match(ascii_domain):
+        return ascii_domain
+    return slugify(identity)
+
+
+def assign_slugs(
+    wanted: Mapping[str, str], preferred: Iterable[str], prefix: str
+) -> tuple[dict[str, str], list[str]]:
+    """Give every identity a distinct slug, as close to the one it wants as possible.
+
+    When identities want the same slug, a preferred one (from the taxonomy)
+    keeps it, else the first in sorted order; the others get a suffix hashed
+    from their own identity, so the result never depends on input order.
+    """
+    preferred_set = set(preferred)
+    claims: dict[str, list[str]] = {}
+    for identity, slug in wanted.items():
+        claims.setdefault(slug or _fallback_slug(prefix, identity), []).append(identity)
+    assigned: dict[str, str] = {}
+    warnings: list[str] = []
+    taken = set(claims)
+    for slug in sorted(claims):
+        owners = sorted(claims[slug], key=lambda i: (i not in preferred_set, i))
+        assigned[owners[0]] = slug
+        for other in owners[1:]:
+            alternative = f"{slug[:70]}-{_fallback_slug(prefix, other)[-8:]}"
+            while alternative in taken:
+                alternative += "x"
+            taken.add(alternative)
+            assigned[other] = alternative
+            warnings.append(
+                f"{prefix} names {owners[0]!r} and {other!r} share the slug {slug!r}; "
+                f"{other!r} is published as {alternative!r}"
+            )
+    return assigned, warnings
+
+
+def build_taxonomy(
+    articles: Sequence[Article], topics: Sequence[Topic], organizations: Sequence[Provider]
+) -> Taxonomy:
+    """Resolve every topic and provider named by ``articles``.
+
+    Topic slugs come from the taxonomy ``_id`` when a taxonomy entry's name
+    (or id) matches case-insensitively, else from the name. Provider keys are
+    their domains; display names come from ``_data/organizations`` when known.
+    """
+    known: dict[str, Topic] = {}
+    for topic in topics:
+        for alias in (topic.name, topic.slug):
+            if alias:
+                known.setdefault(normalize_name(alias), topic)
+
+    spellings: dict[str, Counter[str]] = {}
+    for article in articles:
+        for name in article.topics:
+            spellings.setdefault(normalize_name(name), Counter())[name] += 1
+
+    wanted: dict[str, str] = {}
+    display: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    preferred: list[str] = []
+    for norm, counts in spellings.items():
+        entry = known.get(norm)
+        if entry is not None and entry.slug:
+            wanted[norm] = _taxonomy_slug(entry.slug)
+            display[norm] = entry.name
+            descriptions[norm] = entry.description
+            preferred.append(norm)
+        else:
+            best = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            display[norm] = best
+            wanted[norm] = slugify(best)
+    slugs, warnings = assign_slugs(wanted, preferred, "topic")
+    resolved_topics = {
+        norm: Topic(slug=slugs[norm], name=display[norm], description=descriptions.get(norm, ""))
+        for norm in spellings
+    }
+
+    orgs = {provider_identity(p): p for p in organizations}
+    names: dict[str, Counter[str]] = {}
+    logos: dict[str, str] = {}
+    for article in articles:
+        if article.provider is None:
+            continue
+        identity = provider_identity(article.provider)
+        names.setdefault(identity, Counter())[article.provider.name] += 1
+        if article.provider.logo and identity not in logos:
+            logos[identity] = article.provider.logo
+    provider_slugs, provider_warnings = assign_slugs(
+        {identity: _provider_slug(identity) for identity in names}, orgs, "provider"
+    )
+    resolved_providers: dict[str, Provider] = {}
+    for identity, counts in names.items():
+        org = orgs.get(identity)
+        name = org.name if org else min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        logo = logos.get(identity) or (org.logo if org else None)
+        resolved_providers[identity] = Provider(
+            name=name, domain=provider_slugs[identity], logo=logo
+        )
+    return Taxonomy(resolved_topics, resolved_providers, tuple(warnings + provider_warnings))

@@ -1,0 +1,41 @@
+"""Cleaning of plain-text fields: the one place that decides what readers see.
+
+The documented cleaning of every plain-text field (title, excerpt, names):
+HTML entities decoded once (``we&#8217;re`` → ``we’re``), characters that XML
+1.0 forbids removed, runs of white space folded to one space, ends stripped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# XML 1.0 § 2.2 Char production, inverted: what may never appear in a feed.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+MAX_SLUG_LENGTH = 80
+
+
+def clean_text(value: str) -> str:
+    """Return ``value`` as readers should see it (see the module docstring)."""
+    if "&" in value:
+        value = html.unescape(value)
+    value = strip_xml_illegal(value)
+    return " ".join(value.split())
+
+
+def strip_xml_illegal(value: str) -> str:
+    """Remove characters XML 1.0 cannot carry (C0 controls, U+FFFE, lone surrogates)."""
+    return _XML_ILLEGAL.sub("", value)
+
+
+def slugify(name: str) -> str:
+    """An ASCII slug: lowercase letters, digits and single hyphens; may be empty.
+
+    Accents are folded (``Café`` → ``cafe``); anything else outside the safe
+    alphabet becomes a hyphen, so no slug can hold ``/``, ``.`` or ``..``.
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_JUNK.sub("-", folded.lower()).strip("-")
+    return slug[:MAX_SLUG_LENGTH].rstrip("-")
