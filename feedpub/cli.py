@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         help="article folder or site root holding _news/ (repeatable; replaces the config's)",
     )
     b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: feeds)")
+    b.add_argument("--state", type=Path, metavar="FILE", help="state file (cache, link results)")
     b.add_argument("--base-url", metavar="URL", help="public URL the output folder is served at")
     b.add_argument("--max-items", type=int, metavar="N", help="items per feed (default: 50)")
     b.add_argument("--include-drafts", action="store_true", default=None, help="publish drafts too")
@@ -66,6 +67,8 @@ def resolve_config(args: argparse.Namespace) -> Config:
         changes["sources"] = tuple(p.resolve() for p in args.source)
     if args.out is not None:
         changes["out"] = args.out.resolve()
+    if getattr(args, "state", None) is not None:
+        changes["state"] = args.state.resolve()
     if args.base_url is not None:
         changes["base_url"] = normalize_base_url(args.base_url)
     if args.max_items is not None:

@@ -36,6 +36,7 @@ class FeedPolicy:
 class Config:
     sources: tuple[Path, ...] = ()
     out: Path = Path("feeds")
+    state: Path = Path(".feedpub/state.sqlite")
     base_url: str = DEFAULT_BASE_URL
     title: str = DEFAULT_TITLE
     description: str = ""
@@ -62,6 +63,7 @@ _TOP_KEYS = {
     "base_url",
     "source",
     "out",
+    "state",
     "max_items",
     "include_drafts",
     "min_quality",
@@ -102,6 +104,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
     config = Config(
         sources=sources,
         out=base_dir / _str(raw.get("out", "feeds"), f"{where}: out"),
+        state=base_dir / _str(raw.get("state", ".feedpub/state.sqlite"), f"{where}: state"),
         base_url=normalize_base_url(
             _str(raw.get("base_url", DEFAULT_BASE_URL), f"{where}: base_url")
         ),

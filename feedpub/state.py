@@ -1,0 +1,120 @@
+"""The SQLite state file: parsed-article cache and link-check results.
+
+One file (default ``.feedpub/state.sqlite`` beside the config), opened in WAL
+mode so a run killed at any moment leaves it usable. The schema is versioned
+with ``PRAGMA user_version``; each entry of MIGRATIONS moves it one version
+up, and a state file from a newer feedpub is refused rather than damaged.
+Everything in it is disposable: deleting the file only costs time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+
+from .errors import ConfigError
+
+# Append only: never edit a migration that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: parsed-article cache, keyed by path and checked by size and mtime.
+    """
+    CREATE TABLE articles (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        max_bytes INTEGER NOT NULL,
+        parser INTEGER NOT NULL,
+        result TEXT NOT NULL
+    );
+    """,
+)
+
+
+class State:
+    """An open state file. Use as a context manager, or call ``close``."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> State:
+        """Open (creating if needed) and migrate the state file at ``path``.
+
+        Raises:
+            ConfigError: the file cannot be opened, is not a feedpub state
+                file, or comes from a newer feedpub.
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as e:
+            raise ConfigError(f"cannot open the state file {path}: {e}") from e
+        state = cls(connection, path)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            state._migrate()
+        except sqlite3.DatabaseError as e:
+            connection.close()
+            raise ConfigError(
+                f"{path} is not a usable feedpub state file ({e}); delete it to start afresh"
+            ) from e
+        return state
+
+    def _migrate(self) -> None:
+        version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise ConfigError(
+                f"the state file {self.path} was written by a newer feedpub "
+                f"(schema {version}, this one knows {len(MIGRATIONS)})"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number]):
+                    self.connection.execute(statement)
+                self.connection.execute(f"PRAGMA user_version = {number + 1}")
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.connection)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self.connection
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.connection.execute("COMMIT")
+        else:
+            self.connection.execute("ROLLBACK")
