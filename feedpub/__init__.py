@@ -7,9 +7,9 @@ __version__ = "0.1.0"
 from .config import Config, FeedPolicy, load_config
 from .errors import ConfigError, FeedpubError, LockError, OutputError, SourceError
 from .group import group_articles
-from .load import load_sources
 from .model import Article, Feed, FeedKind, Image, LoadResult, Provider, Rejection, Related, Topic
 from .publish import BuildReport, build
+from .sources import load_sources
 
 __all__ = [
     "Article",

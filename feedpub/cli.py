@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -51,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--base-url", metavar="URL", help="public URL the output folder is served at")
     b.add_argument("--max-items", type=int, metavar="N", help="items per feed (default: 50)")
     b.add_argument("--include-drafts", action="store_true", default=None, help="publish drafts too")
+    b.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run to finish (default: 0, exit 4 at once)",
+    )
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--quiet", action="store_true", help="print only problems")
     return parser
@@ -80,7 +88,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
-def _print_summary(report: BuildReport, quiet: bool) -> None:
+def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
     err = sys.stderr
     for rejection in report.rejected:
         print(f"rejected: {rejection}", file=err)
@@ -93,19 +101,22 @@ def _print_summary(report: BuildReport, quiet: bool) -> None:
         f"skipped, {report.duplicates} duplicates merged, {len(report.rejected)} rejected",
         file=err,
     )
-    print(
-        f"{report.feeds} feeds: {len(report.written)} files written, {report.unchanged} unchanged, "
-        f"{len(report.removed)} removed",
-        file=err,
+    what = (
+        "nothing changed"
+        if report.skipped
+        else f"{report.rendered} rendered, {len(report.written)} files written, "
+        f"{report.unchanged} unchanged, {len(report.removed)} removed"
     )
+    print(f"{report.feeds} feeds: {what} in {seconds:.2f} s", file=err)
 
 
 def run_build(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    report = build(config, now=datetime.now(UTC))
+    started = time.monotonic()
+    report = build(config, now=datetime.now(UTC), wait=args.wait)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    _print_summary(report, args.quiet)
+    _print_summary(report, args.quiet, time.monotonic() - started)
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 

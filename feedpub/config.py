@@ -36,7 +36,7 @@ class FeedPolicy:
 class Config:
     sources: tuple[Path, ...] = ()
     out: Path = Path("feeds")
-    state: Path = Path(".feedpub/state.sqlite")
+    state: Path | None = None  # None: nothing cached between runs
     base_url: str = DEFAULT_BASE_URL
     title: str = DEFAULT_TITLE
     description: str = ""

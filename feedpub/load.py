@@ -7,10 +7,11 @@ costs the others.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -18,8 +19,9 @@ from urllib.parse import quote, urlsplit
 import yaml
 from dateutil import parser as dateparser
 
+from .cache import PARSER_VERSION, payload_of
 from .errors import SourceError
-from .model import Article, Image, LoadResult, Provider, Rejection, Related, Topic
+from .model import Article, Image, Provider, Rejection, Related, Topic
 from .text import clean_text, strip_xml_illegal
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
@@ -51,6 +53,7 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 # them, so they are dropped before parsing rather than costing the article.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
+_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f]")
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _HAS_YEAR = re.compile(r"\d{4}")
 
@@ -70,6 +73,8 @@ class LoadedFile:
     article: Article | None
     rejection: Rejection | None
     notes: tuple[str, ...] = ()
+    sha1: str = ""  # of the file's bytes, for the cache
+    payload: str = ""  # the article's heavy fields as the cache stores them
 
 
 # --------------------------------------------------------------------------- discovery
@@ -119,12 +124,18 @@ def _raise_walk_error(error: OSError) -> None:
 def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
     """Load one article file; never raises for anything wrong with the file."""
     notes: list[str] = []
+    sha1 = ""
     try:
-        text = read_text(source.path, source.display, max_bytes)
+        data = read_bytes(source.path, source.display, max_bytes)
+        sha1 = hashlib.sha1(data).hexdigest()  # the article is a function of these bytes
+        text = decode_text(data, source.display)
         article = parse_article(text, source.path, source.display, notes)
     except SourceError as e:
-        return LoadedFile(None, Rejection(source.display, e.reason, e.line))
-    return LoadedFile(article, None, tuple(notes))
+        return LoadedFile(None, Rejection(source.display, e.reason, e.line), (), sha1)
+    digest = f"{PARSER_VERSION}:{sha1}"
+    return LoadedFile(
+        replace(article, digest=digest), None, tuple(notes), sha1, payload_of(article)
+    )
 
 
 def read_text(path: Path, display: str, max_bytes: int) -> str:
@@ -132,6 +143,15 @@ def read_text(path: Path, display: str, max_bytes: int) -> str:
 
     Raises:
         SourceError: unreadable, too large, empty, binary or not UTF-8.
+    """
+    return decode_text(read_bytes(path, display, max_bytes), display)
+
+
+def read_bytes(path: Path, display: str, max_bytes: int) -> bytes:
+    """Read a file whole, refusing one over ``max_bytes`` before reading it.
+
+    Raises:
+        SourceError: unreadable or too large.
     """
     try:
         with open(path, "rb") as f:
@@ -146,6 +166,15 @@ def read_text(path: Path, display: str, max_bytes: int) -> str:
         raise SourceError(display, f"cannot read file: {e.strerror or e}") from e
     if len(data) > max_bytes:
         raise SourceError(display, f"file grew over the limit of {max_bytes:,} bytes while read")
+    return data
+
+
+def decode_text(data: bytes, display: str) -> str:
+    """UTF-8 text (a BOM is allowed) from a file's bytes.
+
+    Raises:
+        SourceError: empty, binary or not UTF-8.
+    """
     if not data.strip():
         raise SourceError(display, "empty file")
     nul = data.find(b"\x00")
@@ -209,7 +238,8 @@ def parse_front_matter(text: str, display: str) -> tuple[Mapping[str, object], s
         raise SourceError(
             display, f"front matter must be a mapping of keys, got a {kind}", first_line
         )
-    _check_size(data, display)
+    if "*" in block:  # only aliases can make a document expand past its own size
+        _check_size(data, display)
     return data, block, first_line
 
 
@@ -360,7 +390,7 @@ def _article_url(f: _Fields) -> str:
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a link in a feed, or None if it can."""
-    if any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in url):
+    if _URL_JUNK.search(url):
         return "holds spaces or control characters"
     try:
         parts = urlsplit(url)
@@ -598,58 +628,3 @@ def load_organizations(site_root: Path, notes: list[str]) -> list[Provider]:
                 logo = candidate
         providers.append(Provider(name=clean_text(name), domain=domain.strip().lower(), logo=logo))
     return providers
-
-
-# --------------------------------------------------------------------------- many sources
-
-
-def load_sources(sources: Sequence[Path], max_file_bytes: int) -> LoadResult:
-    """Load every article and taxonomy file of the given sources.
-
-    Raises:
-        SourceError: a source folder itself is missing or unreadable (fatal:
-            publishing from half the sources would drop feeds).
-    """
-    files: list[SourceFile] = []
-    topics: list[Topic] = []
-    providers: list[Provider] = []
-    notes: list[str] = []
-    for source in sources:
-        found, site_root = find_sources(source)
-        files.extend(found)
-        if site_root is not None:
-            topics.extend(load_topics(site_root, notes))
-            providers.extend(load_organizations(site_root, notes))
-    loaded = list(load_files(files, max_file_bytes))
-    return collect(loaded, len(files), topics, providers, notes)
-
-
-def load_files(files: Iterable[SourceFile], max_file_bytes: int) -> Iterator[LoadedFile]:
-    for source in files:
-        yield load_file(source, max_file_bytes)
-
-
-def collect(
-    loaded: Iterable[LoadedFile],
-    files_read: int,
-    topics: Sequence[Topic],
-    providers: Sequence[Provider],
-    notes: Sequence[str],
-) -> LoadResult:
-    articles: list[Article] = []
-    rejections: list[Rejection] = []
-    all_notes = list(notes)
-    for result in loaded:
-        if result.article is not None:
-            articles.append(result.article)
-        if result.rejection is not None:
-            rejections.append(result.rejection)
-        all_notes.extend(result.notes)
-    return LoadResult(
-        articles=tuple(articles),
-        rejections=tuple(rejections),
-        topics=tuple(topics),
-        providers=tuple(providers),
-        files_read=files_read,
-        notes=tuple(all_notes),
-    )

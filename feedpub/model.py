@@ -58,6 +58,7 @@ class Article:
     draft: bool = False
     # Atom's updated; differs from published only to keep it distinct within a feed.
     updated: datetime | None = None
+    digest: str = ""  # hash of the parsed content; a feed re-renders when one of its items' changes
 
     @property
     def updated_at(self) -> datetime:

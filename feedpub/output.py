@@ -15,7 +15,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -85,8 +85,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_outputs(out: Path, files: Mapping[str, bytes]) -> WriteResult:
-    """Bring ``out`` to hold exactly ``files`` (plus anything feedpub never wrote).
+def write_outputs(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = ()) -> WriteResult:
+    """Bring ``out`` to hold exactly ``files`` and ``keep`` (plus anything feedpub never wrote).
+
+    ``keep`` names files of the last build known to be current: left as they are.
 
     Raises:
         OutputError: the output folder cannot be created or written.
@@ -107,8 +109,9 @@ def write_outputs(out: Path, files: Mapping[str, bytes]) -> WriteResult:
                 continue
             write_atomic(target, data)
             written.append(relpath)
-        removed = _remove_stale(root, previous - set(files))
-        manifest = json.dumps(sorted(files), indent=0).encode("utf-8")
+        current = set(files) | set(keep)
+        removed = _remove_stale(root, previous - current)
+        manifest = json.dumps(sorted(current), indent=0).encode("utf-8")
         if not _same_bytes(root / MANIFEST, manifest):
             write_atomic(root / MANIFEST, manifest)
     except OSError as e:

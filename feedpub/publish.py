@@ -1,22 +1,36 @@
 """The pipeline: config → load → group → render → write → report.
 
-The library prints nothing; ``build`` returns a BuildReport the CLI shows.
+Under cron most runs find nothing changed, so each stage skips what cannot
+change the output: an unchanged set of files (same paths, sizes, mtimes,
+config) skips the whole build; otherwise unchanged files come from the cache
+and a feed whose items did not change is not rendered again. The library
+prints nothing; ``build`` returns a BuildReport the CLI shows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+from .cache import ArticleCache
 from .config import Config
 from .errors import ConfigError
 from .group import group_articles
-from .load import load_sources
-from .model import Feed, FeedKind, Rejection, Selection
-from .output import write_outputs
-from .pages import render_feed_page, render_index, render_opml
-from .render import RENDERERS, RenderContext
+from .lock import output_lock
+from .model import Article, Feed, FeedKind, Rejection, Selection
+from .output import MANIFEST, write_outputs
+from .sources import load_scanned, scan_sources
+from .state import State
+
+if TYPE_CHECKING:  # rendering is imported only when something changed: cron runs stay fast
+    from .render import RenderContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +47,8 @@ class BuildReport:
     written: tuple[str, ...]
     unchanged: int
     removed: tuple[str, ...]
+    rendered: int = 0  # feeds rendered; the others were unchanged and skipped
+    skipped: bool = False  # nothing changed since the last build: nothing was done
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -45,65 +61,189 @@ class BuildReport:
             ],
             "warnings": list(self.warnings),
             "feeds": self.feeds,
+            "feeds_rendered": self.rendered,
             "files_written": list(self.written),
             "files_unchanged": self.unchanged,
             "files_removed": list(self.removed),
+            "nothing_changed": self.skipped,
         }
 
 
-def render_context(config: Config) -> RenderContext:
-    return RenderContext(
+def _report_from_json(text: str, unchanged: int) -> BuildReport:
+    data = json.loads(text)
+    return BuildReport(
+        files_read=data["files_read"],
+        published=data["published"],
+        drafts=data["drafts"],
+        duplicates=data["duplicates"],
+        rejected=tuple(Rejection(r["path"], r["reason"], r["line"]) for r in data["rejected"]),
+        warnings=tuple(data["warnings"]),
+        feeds=data["feeds"],
+        written=(),
+        unchanged=unchanged,
+        removed=(),
+        rendered=0,
+        skipped=True,
+    )
+
+
+def _feed_prefix(feed: Feed) -> str:
+    return feed.folder + "/" if feed.folder else ""
+
+
+def feed_files(feed: Feed) -> list[str]:
+    """The paths, below the output folder, of every file one feed is written to."""
+    from .render import RENDERERS
+
+    names = [r.filename for r in RENDERERS]
+    if feed.kind is not FeedKind.SITE:
+        names.append("index.html")
+    return [_feed_prefix(feed) + name for name in names]
+
+
+def feed_digest(feed: Feed, context: str) -> str:
+    """A hash of everything a feed's files are made of: equal digests, equal bytes."""
+    digest = hashlib.sha1(context.encode("utf-8"))
+    digest.update(repr(replace(feed, items=())).encode("utf-8"))
+    for a in feed.items:
+        digest.update(f"{a.key}\0{a.digest}\0{a.provider!r}\0{a.updated}\n".encode())
+    return digest.hexdigest()
+
+
+def _build_fingerprint(config: Config, scan_fingerprint: str) -> str:
+    return hashlib.sha1(f"{__version__}\0{config!r}\0{scan_fingerprint}".encode()).hexdigest()
+
+
+def _ages_out(config: Config) -> bool:
+    """Whether feeds can change with the clock alone (items age out)."""
+    policies = [*config.topics.values(), *config.providers.values()]
+    return config.max_age_days is not None or any(p.max_age_days is not None for p in policies)
+
+
+def _outputs_present(out: Path) -> int | None:
+    """How many files the last build wrote, if every one of them is still there."""
+    try:
+        names = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and os.path.isfile(out / n) for n in names
+    ):
+        return None
+    return len(names)
+
+
+def build(
+    config: Config, now: datetime, *, wait: float = 0, workers: int | None = None
+) -> BuildReport:
+    """Build every feed of the configured site into ``config.out``.
+
+    ``now`` only matters for ``max_age_days``; output never holds the clock.
+    ``wait`` is how long to wait for another run holding the output folder.
+
+    Raises:
+        ConfigError: no source is configured, or the state file is unusable.
+        SourceError: a source folder is missing or unreadable.
+        LockError: another run held the output folder for longer than ``wait``.
+        OutputError: the output folder cannot be written.
+    """
+    if not config.sources:
+        raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
+    scan = scan_sources(config.sources)  # fails before anything is created
+    with output_lock(config.out, wait), State.open(config.state) as state:
+        fingerprint = _build_fingerprint(config, scan.fingerprint())
+        last_report = state.get_meta("report")
+        if (
+            config.state is not None
+            and not _ages_out(config)
+            and last_report is not None
+            and state.get_meta("fingerprint") == fingerprint
+        ):
+            present = _outputs_present(config.out)
+            if present is not None:
+                return _report_from_json(last_report, present)
+
+        cache = ArticleCache(state, config.max_file_bytes)
+        loaded = load_scanned(scan, config.max_file_bytes, cache, workers or os.cpu_count() or 1)
+        selection = group_articles(loaded, config, now)
+        report = _render_and_write(config, selection, state, cache)
+        report = replace(
+            report,
+            files_read=loaded.files_read,
+            rejected=loaded.rejections,
+            warnings=loaded.notes + selection.warnings,
+        )
+        state.set_meta({"fingerprint": fingerprint, "report": json.dumps(report.to_dict())})
+        return report
+
+
+def _render_and_write(
+    config: Config, selection: Selection, state: State, cache: ArticleCache
+) -> BuildReport:
+    from .pages import render_index, render_opml
+    from .render import RenderContext
+
+    ctx = RenderContext(
         base_url=config.base_url,
         site_title=config.title,
         site_domain=config.site_domain,
         language=config.language,
         generator_version=__version__,
     )
-
-
-def render_site(selection: Selection, ctx: RenderContext) -> dict[str, bytes]:
-    """Every output file of the site, keyed by its path below the output folder."""
-    files: dict[str, bytes] = {}
+    context = f"{__version__}\0{ctx!r}"
+    stored = dict(state.connection.execute("SELECT folder, digest FROM feeds").fetchall())
+    digests = {feed.folder: feed_digest(feed, context) for feed in selection.feeds}
+    changed: list[Feed] = []
+    kept: list[str] = []
     for feed in selection.feeds:
+        paths = feed_files(feed)
+        if stored.get(feed.folder) == digests[feed.folder] and all(
+            os.path.isfile(config.out / p) for p in paths
+        ):
+            kept.extend(paths)
+        else:
+            changed.append(feed)
+
+    full = _full_articles(cache, (a for feed in changed for a in feed.items))
+    files: dict[str, bytes] = {}
+    for feed in changed:
+        feed = replace(feed, items=tuple(full.get(a.path, a) for a in feed.items))
         files.update(render_feed_files(feed, ctx))
     files["index.opml"] = render_opml(selection.feeds, ctx)
     files["index.html"] = render_index(selection.feeds, ctx)
-    return files
+    result = write_outputs(config.out, files, keep=kept)
 
-
-def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
-    prefix = feed.folder + "/" if feed.folder else ""
-    files = {prefix + r.filename: r.render(feed, ctx) for r in RENDERERS}
-    if feed.kind is not FeedKind.SITE:
-        files[prefix + "index.html"] = render_feed_page(feed, ctx)
-    return files
-
-
-def build(config: Config, now: datetime) -> BuildReport:
-    """Build every feed of the configured site into ``config.out``.
-
-    ``now`` only matters for ``max_age_days``; output never holds the clock.
-
-    Raises:
-        ConfigError: no source is configured.
-        SourceError: a source folder is missing or unreadable.
-        OutputError: the output folder cannot be written.
-    """
-    if not config.sources:
-        raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
-    loaded = load_sources(config.sources, config.max_file_bytes)
-    selection = group_articles(loaded, config, now)
-    files = render_site(selection, render_context(config))
-    result = write_outputs(config.out, files)
+    # Digests are recorded only once the files they vouch for are in place.
+    with state.transaction() as db:
+        db.execute("DELETE FROM feeds")
+        db.executemany("INSERT INTO feeds VALUES (?, ?)", sorted(digests.items()))
     return BuildReport(
-        files_read=loaded.files_read,
+        files_read=0,
         published=len(selection.articles),
         drafts=selection.drafts,
         duplicates=selection.duplicates,
-        rejected=loaded.rejections,
-        warnings=loaded.notes + selection.warnings,
+        rejected=(),
+        warnings=(),
         feeds=len(selection.feeds),
         written=result.written,
-        unchanged=len(result.unchanged),
+        unchanged=len(result.unchanged) + len(kept),
         removed=result.removed,
+        rendered=len(changed),
     )
+
+
+def _full_articles(cache: ArticleCache, articles: Iterable[Article]) -> Mapping[str, Article]:
+    """Articles with their payload: the light ones from the cache are filled in."""
+    light = {a.path: a for a in articles if not a.excerpt and not a.images and not a.related}
+    return cache.hydrate(light.values()) if light else {}
+
+
+def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
+    """Every file of one feed: each format, and its HTML page."""
+    from .pages import render_feed_page
+    from .render import RENDERERS
+
+    files = {_feed_prefix(feed) + r.filename: r.render(feed, ctx) for r in RENDERERS}
+    if feed.kind is not FeedKind.SITE:
+        files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
+    return files

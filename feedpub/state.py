@@ -17,16 +17,32 @@ from .errors import ConfigError
 
 # Append only: never edit a migration that has shipped.
 MIGRATIONS: tuple[str, ...] = (
-    # 1: parsed-article cache, keyed by path and checked by size and mtime.
+    # 1: parsed-article cache (see cache.py), feed digests and build facts (see publish.py).
     """
     CREATE TABLE articles (
         path TEXT PRIMARY KEY,
         size INTEGER NOT NULL,
         mtime_ns INTEGER NOT NULL,
-        max_bytes INTEGER NOT NULL,
-        parser INTEGER NOT NULL,
-        result TEXT NOT NULL
+        cached_ns INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        sha1 TEXT NOT NULL,
+        rejection TEXT,
+        notes TEXT,
+        key TEXT,
+        title TEXT,
+        url TEXT,
+        published INTEGER,
+        quality INTEGER,
+        heat INTEGER,
+        kind TEXT,
+        draft INTEGER,
+        topics TEXT,
+        provider TEXT,
+        digest TEXT,
+        payload TEXT
     );
+    CREATE TABLE feeds (folder TEXT PRIMARY KEY, digest TEXT NOT NULL);
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 )
 
@@ -34,21 +50,25 @@ MIGRATIONS: tuple[str, ...] = (
 class State:
     """An open state file. Use as a context manager, or call ``close``."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
         self.connection = connection
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> State:
+    def open(cls, path: Path | None) -> State:
         """Open (creating if needed) and migrate the state file at ``path``.
+
+        ``None`` gives a state in memory, gone when closed: nothing is cached.
 
         Raises:
             ConfigError: the file cannot be opened, is not a feedpub state
                 file, or comes from a newer feedpub.
         """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            target = ":memory:" if path is None else path
+            connection = sqlite3.connect(target, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as e:
             raise ConfigError(f"cannot open the state file {path}: {e}") from e
         state = cls(connection, path)
@@ -75,6 +95,14 @@ class State:
                 for statement in _statements(MIGRATIONS[number]):
                     self.connection.execute(statement)
                 self.connection.execute(f"PRAGMA user_version = {number + 1}")
+
+    def get_meta(self, name: str) -> str | None:
+        row = self.connection.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.connection)

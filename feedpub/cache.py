@@ -1,0 +1,275 @@
+"""The parsed-article cache: unchanged files are neither read nor parsed again.
+
+A file is unchanged when its size and mtime_ns match the cache and its mtime
+is not "racy" (too close to when it was cached to tell two writes apart); a
+racy file is read and its bytes' hash decides. Each row keeps the article
+split in two: the light fields grouping needs (title, URL, date, quality,
+topics, provider), read for every file on every run, and a JSON payload
+(excerpt, HTML, images, related) read only for items a changed feed renders.
+Rows are JSON, never pickle: a state file is data, not code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from .model import Article, Image, Provider, Rejection, Related
+from .state import State
+
+# Bump when loading changes what an article holds: every cached row is re-parsed.
+PARSER_VERSION = 1
+RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trusted
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What the file system says of an article file, without reading it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResult:
+    """A file's cached outcome: a light article or a rejection, and its notes."""
+
+    article: Article | None
+    rejection: Rejection | None
+    notes: tuple[str, ...]
+    sha1: str
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def payload_of(article: Article) -> str:
+    """The heavy fields as JSON: loaded only when the article is rendered."""
+    return json.dumps(
+        [
+            article.excerpt,
+            article.featured_html,
+            [[i.url, i.width, i.height] for i in article.images],
+            [[r.title, r.url, r.provider] for r in article.related],
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def with_payload(article: Article, payload: str) -> Article:
+    excerpt, featured_html, images, related = json.loads(payload)
+    return replace(
+        article,
+        excerpt=excerpt,
+        featured_html=featured_html,
+        images=tuple(Image(u, w, h) for u, w, h in images),
+        related=tuple(Related(t, u, p) for t, u, p in related),
+    )
+
+
+FreshResult = tuple[FileStamp, str, Article | None, Rejection | None, tuple[str, ...], str]
+
+
+class ArticleCache:
+    """Cached parse results in the state file, for one ``max_file_bytes`` setting."""
+
+    def __init__(self, state: State, max_file_bytes: int) -> None:
+        self.state = state
+        self.fingerprint = f"v{PARSER_VERSION}:max={max_file_bytes}"
+
+    def lookup(
+        self, stamps: Sequence[FileStamp], now_ns: int
+    ) -> tuple[dict[str, CachedResult], list[FileStamp], list[FileStamp]]:
+        """Split files into cache hits, misses, and racy ones whose hash must decide.
+
+        Returns the hits by path, the misses, and the racy files (with their
+        cached results among the hits, to be confirmed by ``confirm_racy``).
+        """
+        rows = {
+            row[0]: row
+            for row in self.state.connection.execute(
+                "SELECT path, size, mtime_ns, cached_ns, fingerprint, sha1, rejection, notes, "
+                "key, title, url, published, quality, heat, kind, draft, topics, provider, "
+                "digest FROM articles"
+            )
+        }
+        hits: dict[str, CachedResult] = {}
+        misses: list[FileStamp] = []
+        racy: list[FileStamp] = []
+        for stamp in stamps:
+            row = rows.get(stamp.path)
+            if row is None or row[4] != self.fingerprint:
+                misses.append(stamp)
+                continue
+            if row[1] != stamp.size:
+                misses.append(stamp)
+                continue
+            hits[stamp.path] = _result_from_row(row)
+            if row[2] != stamp.mtime_ns or row[3] - stamp.mtime_ns < RACY_NS:
+                racy.append(stamp)
+        return hits, misses, racy
+
+    def store(self, results: Iterable[FreshResult], now_ns: int) -> None:
+        """Record fresh parse results (stamp, sha1 of the bytes, outcome, notes)."""
+        rows: list[tuple[object, ...]] = []
+        for stamp, sha1, article, rejection, notes, payload in results:
+            notes_json = json.dumps(list(notes), ensure_ascii=False) if notes else None
+            if article is None:
+                assert rejection is not None
+                rows.append(
+                    (
+                        stamp.path,
+                        stamp.size,
+                        stamp.mtime_ns,
+                        now_ns,
+                        self.fingerprint,
+                        sha1,
+                        json.dumps([rejection.reason, rejection.line], ensure_ascii=False),
+                        notes_json,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                )
+                continue
+            provider = article.provider
+            rows.append(
+                (
+                    stamp.path,
+                    stamp.size,
+                    stamp.mtime_ns,
+                    now_ns,
+                    self.fingerprint,
+                    sha1,
+                    None,
+                    notes_json,
+                    article.key,
+                    article.title,
+                    article.url,
+                    _micros(article.published),
+                    article.quality,
+                    article.heat,
+                    article.kind,
+                    int(article.draft),
+                    json.dumps(list(article.topics), ensure_ascii=False),
+                    json.dumps([provider.name, provider.domain, provider.logo], ensure_ascii=False)
+                    if provider
+                    else None,
+                    article.digest,
+                    payload or payload_of(article),
+                )
+            )
+        with self.state.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO articles (path, size, mtime_ns, cached_ns, fingerprint, "
+                "sha1, rejection, notes, key, title, url, published, quality, heat, kind, draft, "
+                "topics, provider, digest, payload) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+
+    def touch(self, stamps: Iterable[FileStamp], now_ns: int) -> None:
+        """Racy files whose bytes proved unchanged: record their new stamps."""
+        with self.state.transaction() as db:
+            db.executemany(
+                "UPDATE articles SET size = ?, mtime_ns = ?, cached_ns = ? WHERE path = ?",
+                [(s.size, s.mtime_ns, now_ns, s.path) for s in stamps],
+            )
+
+    def forget_others(self, present: Iterable[str]) -> int:
+        """Drop rows of files that are gone; returns how many."""
+        keep = set(present)
+        gone = [
+            (path,)
+            for (path,) in self.state.connection.execute("SELECT path FROM articles")
+            if path not in keep
+        ]
+        if gone:
+            with self.state.transaction() as db:
+                db.executemany("DELETE FROM articles WHERE path = ?", gone)
+        return len(gone)
+
+    def hydrate(self, articles: Iterable[Article]) -> dict[str, Article]:
+        """Full articles (payload included) for light ones, keyed by path."""
+        wanted = {a.path: a for a in articles}
+        full: dict[str, Article] = {}
+        paths = sorted(wanted)
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for path, payload in self.state.connection.execute(
+                f"SELECT path, payload FROM articles WHERE path IN ({marks})", chunk
+            ):
+                full[path] = with_payload(wanted[path], payload)
+        return full
+
+    def file_sha1s(self, paths: Iterable[str]) -> Mapping[str, str]:
+        wanted = set(paths)
+        return {
+            path: sha1
+            for path, sha1 in self.state.connection.execute("SELECT path, sha1 FROM articles")
+            if path in wanted
+        }
+
+
+def _result_from_row(row: tuple[object, ...]) -> CachedResult:
+    (
+        path,
+        _size,
+        _mtime,
+        _cached,
+        _fp,
+        sha1,
+        rejection,
+        notes,
+        key,
+        title,
+        url,
+        published,
+        quality,
+        heat,
+        kind,
+        draft,
+        topics,
+        provider,
+    ) = row[:18]
+    digest = row[18]
+    note_list = tuple(json.loads(str(notes))) if notes else ()
+    if rejection is not None:
+        reason, line = json.loads(str(rejection))
+        return CachedResult(None, Rejection(str(path), reason, line), note_list, str(sha1))
+    provider_fields = json.loads(str(provider)) if provider else None
+    article = Article(
+        key=str(key),
+        path=str(path),
+        title=str(title),
+        url=str(url),
+        published=_from_micros(int(str(published))),
+        quality=int(str(quality)),
+        heat=int(str(heat)),
+        kind=str(kind),
+        provider=Provider(*provider_fields) if provider_fields else None,
+        topics=tuple(json.loads(str(topics))),
+        draft=bool(draft),
+        digest=str(digest),
+    )
+    return CachedResult(article, None, note_list, str(sha1))
