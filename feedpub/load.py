@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import yaml
-from dateutil import parser as dateparser
 
 from .cache import PARSER_VERSION, payload_of
 from .errors import SourceError
@@ -60,10 +59,12 @@ _HAS_YEAR = re.compile(r"\d{4}")
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """An article file to load: where it is, and how to name it in messages."""
+    """An article file to load: where it is, how to name it, and its stat when listed."""
 
-    path: Path
+    path: str | Path
     display: str
+    size: int = -1
+    mtime_ns: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,8 @@ def find_sources(source: Path) -> tuple[list[SourceFile], Path | None]:
         SourceError: the source does not exist or cannot be listed.
     """
     if source.is_file():
-        return [SourceFile(source, str(source))], None
+        info = source.stat()
+        return [SourceFile(source, str(source), info.st_size, info.st_mtime_ns)], None
     if not source.is_dir():
         raise SourceError(source, "source folder does not exist")
     site_root: Path | None = None
@@ -101,21 +103,29 @@ def find_sources(source: Path) -> tuple[list[SourceFile], Path | None]:
         site_root, articles_dir = source, source / "_news"
     files: list[SourceFile] = []
     try:
-        for folder, dirnames, filenames in os.walk(articles_dir, onerror=_raise_walk_error):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if name.startswith(".") or not name.lower().endswith(ARTICLE_SUFFIXES):
-                    continue
-                path = Path(folder) / name
-                files.append(SourceFile(path, str(path)))
+        _walk(str(articles_dir), files)
     except OSError as e:
         raise SourceError(source, f"cannot list source folder: {e.strerror or e}") from e
     files.sort(key=lambda f: f.display)
     return files, site_root
 
 
-def _raise_walk_error(error: OSError) -> None:
-    raise error
+def _walk(folder: str, files: list[SourceFile]) -> None:
+    """Collect article files below ``folder`` with their stat (strings: pathlib is slow here)."""
+    with os.scandir(folder) as entries:
+        listed = sorted(entries, key=lambda e: e.name)
+    for entry in listed:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _walk(entry.path, files)
+        elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
+            try:
+                info = entry.stat()
+            except OSError:
+                files.append(SourceFile(entry.path, entry.path))  # loading will say why
+                continue
+            files.append(SourceFile(entry.path, entry.path, info.st_size, info.st_mtime_ns))
 
 
 # --------------------------------------------------------------------------- one file
@@ -147,7 +157,7 @@ def read_text(path: Path, display: str, max_bytes: int) -> str:
     return decode_text(read_bytes(path, display, max_bytes), display)
 
 
-def read_bytes(path: Path, display: str, max_bytes: int) -> bytes:
+def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
     """Read a file whole, refusing one over ``max_bytes`` before reading it.
 
     Raises:
@@ -313,7 +323,9 @@ class _Fields:
         raise self.error(key, f"{key} must be a number, got {_describe(value)}")
 
 
-def parse_article(text: str, path: Path, display: str, notes: list[str] | None = None) -> Article:
+def parse_article(
+    text: str, path: str | Path, display: str, notes: list[str] | None = None
+) -> Article:
     """Turn one article file's text into an Article.
 
     ``notes`` collects non-fatal remarks (an image dropped for a bad URL).
@@ -363,12 +375,12 @@ def parse_article(text: str, path: Path, display: str, notes: list[str] | None =
     )
 
 
-def _article_key(path: Path, published: datetime) -> str:
+def _article_key(path: str | Path, published: datetime) -> str:
     """``<date>:<name>`` from the file name, the Jekyll way; the date falls back to publication.
 
     Percent-encoded to the characters a ``tag:`` URI's specific part allows (RFC 4151).
     """
-    stem = path.stem
+    stem = os.path.splitext(os.path.basename(path))[0]
     match = _DATED_NAME.match(stem)
     day = match.group(1) if match else published.strftime("%Y-%m-%d")
     name = match.group(2) if match else stem
@@ -421,6 +433,8 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
         except ValueError:
             if not _HAS_YEAR.search(raw):
                 raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from None
+            from dateutil import parser as dateparser  # only for the rare non-ISO date
+
             try:
                 parsed = dateparser.parse(raw, default=datetime(2000, 1, 1))
             except (ValueError, OverflowError) as e:

@@ -22,7 +22,6 @@ from . import __version__
 from .cache import ArticleCache
 from .config import Config
 from .errors import ConfigError
-from .group import group_articles
 from .lock import output_lock
 from .model import Article, Feed, FeedKind, Rejection, Selection
 from .output import MANIFEST, write_outputs
@@ -162,6 +161,8 @@ def build(
             present = _outputs_present(config.out)
             if present is not None:
                 return _report_from_json(last_report, present)
+
+        from .group import group_articles
 
         cache = ArticleCache(state, config.max_file_bytes)
         loaded = load_scanned(scan, config.max_file_bytes, cache, workers or os.cpu_count() or 1)

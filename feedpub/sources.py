@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,14 +65,7 @@ def scan_sources(sources: Sequence[Path]) -> Scan:
         if site_root is not None:
             topics.extend(load_topics(site_root, notes))
             providers.extend(load_organizations(site_root, notes))
-    stamps: list[FileStamp] = []
-    for file in files:
-        try:
-            info = os.stat(file.path)
-        except OSError:
-            stamps.append(FileStamp(file.display, -1, -1))  # loading will say why
-            continue
-        stamps.append(FileStamp(file.display, info.st_size, info.st_mtime_ns))
+    stamps = [FileStamp(f.display, f.size, f.mtime_ns) for f in files]
     return Scan(tuple(files), tuple(stamps), tuple(topics), tuple(providers), tuple(notes))
 
 
@@ -87,6 +77,9 @@ def parse_files(files: Sequence[SourceFile], max_bytes: int, workers: int) -> li
     """Load files in order; on several cores when there are enough of them to pay."""
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
         return _load_chunk(list(files), max_bytes)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
     # fork: workers start in milliseconds and inherit the imported loader.
     context = multiprocessing.get_context("fork")
