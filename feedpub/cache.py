@@ -11,10 +11,12 @@ Rows are JSON, never pickle: a state file is data, not code.
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from .model import Article, Image, Provider, Rejection, Related
 from .state import State
@@ -45,7 +47,7 @@ class CachedResult:
 
 
 def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond
 
 
 def _from_micros(micros: int) -> datetime:
@@ -77,7 +79,51 @@ def with_payload(article: Article, payload: str) -> Article:
     )
 
 
-FreshResult = tuple[FileStamp, str, Article | None, Rejection | None, tuple[str, ...], str]
+Row = tuple[object, ...]
+
+
+def cache_fingerprint(max_file_bytes: int) -> str:
+    """Rows made under another parser version or size limit are parsed again."""
+    return f"v{PARSER_VERSION}:max={max_file_bytes}"
+
+
+def row_of(
+    stamp: FileStamp,
+    sha1: str,
+    article: Article | None,
+    rejection: Rejection | None,
+    notes: tuple[str, ...],
+    payload: str,
+    now_ns: int,
+    fingerprint: str,
+) -> Row:
+    """One file's parse result as a cache row: plain values, cheap to send between processes."""
+    notes_json = json.dumps(list(notes), ensure_ascii=False) if notes else None
+    head = (stamp.path, stamp.size, stamp.mtime_ns, now_ns, fingerprint, sha1)
+    if article is None:
+        assert rejection is not None
+        reason = json.dumps([rejection.reason, rejection.line], ensure_ascii=False)
+        return (*head, reason, notes_json, *([None] * 12))
+    provider = article.provider
+    return (
+        *head,
+        None,
+        notes_json,
+        article.key,
+        article.title,
+        article.url,
+        _micros(article.published),
+        article.quality,
+        article.heat,
+        article.kind,
+        int(article.draft),
+        json.dumps(list(article.topics), ensure_ascii=False),
+        json.dumps([provider.name, provider.domain, provider.logo], ensure_ascii=False)
+        if provider
+        else None,
+        article.digest,
+        payload or payload_of(article),
+    )
 
 
 class ArticleCache:
@@ -85,7 +131,7 @@ class ArticleCache:
 
     def __init__(self, state: State, max_file_bytes: int) -> None:
         self.state = state
-        self.fingerprint = f"v{PARSER_VERSION}:max={max_file_bytes}"
+        self.fingerprint = cache_fingerprint(max_file_bytes)
 
     def lookup(
         self, stamps: Sequence[FileStamp], now_ns: int
@@ -103,6 +149,7 @@ class ArticleCache:
                 "digest FROM articles"
             )
         }
+        reader = RowReader()
         hits: dict[str, CachedResult] = {}
         misses: list[FileStamp] = []
         racy: list[FileStamp] = []
@@ -114,77 +161,20 @@ class ArticleCache:
             if row[1] != stamp.size:
                 misses.append(stamp)
                 continue
-            hits[stamp.path] = _result_from_row(row)
+            hits[stamp.path] = reader.read(row)
             if row[2] != stamp.mtime_ns or row[3] - stamp.mtime_ns < RACY_NS:
                 racy.append(stamp)
         return hits, misses, racy
 
-    def store(self, results: Iterable[FreshResult], now_ns: int) -> None:
-        """Record fresh parse results (stamp, sha1 of the bytes, outcome, notes)."""
-        rows: list[tuple[object, ...]] = []
-        for stamp, sha1, article, rejection, notes, payload in results:
-            notes_json = json.dumps(list(notes), ensure_ascii=False) if notes else None
-            if article is None:
-                assert rejection is not None
-                rows.append(
-                    (
-                        stamp.path,
-                        stamp.size,
-                        stamp.mtime_ns,
-                        now_ns,
-                        self.fingerprint,
-                        sha1,
-                        json.dumps([rejection.reason, rejection.line], ensure_ascii=False),
-                        notes_json,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
-                )
-                continue
-            provider = article.provider
-            rows.append(
-                (
-                    stamp.path,
-                    stamp.size,
-                    stamp.mtime_ns,
-                    now_ns,
-                    self.fingerprint,
-                    sha1,
-                    None,
-                    notes_json,
-                    article.key,
-                    article.title,
-                    article.url,
-                    _micros(article.published),
-                    article.quality,
-                    article.heat,
-                    article.kind,
-                    int(article.draft),
-                    json.dumps(list(article.topics), ensure_ascii=False),
-                    json.dumps([provider.name, provider.domain, provider.logo], ensure_ascii=False)
-                    if provider
-                    else None,
-                    article.digest,
-                    payload or payload_of(article),
-                )
-            )
+    def store(self, rows: Sequence[Row]) -> None:
+        """Record fresh parse results, made by ``row_of``."""
         with self.state.transaction() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO articles (path, size, mtime_ns, cached_ns, fingerprint, "
                 "sha1, rejection, notes, key, title, url, published, quality, heat, kind, draft, "
                 "topics, provider, digest, payload) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
+                list(rows),
             )
 
     def touch(self, stamps: Iterable[FileStamp], now_ns: int) -> None:
@@ -231,45 +221,44 @@ class ArticleCache:
         }
 
 
-def _result_from_row(row: tuple[object, ...]) -> CachedResult:
-    (
-        path,
-        _size,
-        _mtime,
-        _cached,
-        _fp,
-        sha1,
-        rejection,
-        notes,
-        key,
-        title,
-        url,
-        published,
-        quality,
-        heat,
-        kind,
-        draft,
-        topics,
-        provider,
-    ) = row[:18]
-    digest = row[18]
-    note_list = tuple(json.loads(str(notes))) if notes else ()
-    if rejection is not None:
-        reason, line = json.loads(str(rejection))
-        return CachedResult(None, Rejection(str(path), reason, line), note_list, str(sha1))
-    provider_fields = json.loads(str(provider)) if provider else None
-    article = Article(
-        key=str(key),
-        path=str(path),
-        title=str(title),
-        url=str(url),
-        published=_from_micros(int(str(published))),
-        quality=int(str(quality)),
-        heat=int(str(heat)),
-        kind=str(kind),
-        provider=Provider(*provider_fields) if provider_fields else None,
-        topics=tuple(json.loads(str(topics))),
-        draft=bool(draft),
-        digest=str(digest),
-    )
-    return CachedResult(article, None, note_list, str(sha1))
+class RowReader:
+    """Turns cache rows back into results; shares the Provider and topic tuples rows repeat."""
+
+    def __init__(self) -> None:
+        self.providers: dict[str, Provider] = {}
+        self.topics: dict[str, tuple[str, ...]] = {}
+
+    def read(self, row: Row) -> CachedResult:
+        path, sha1, rejection, notes = str(row[0]), str(row[5]), row[6], row[7]
+        note_list = tuple(json.loads(str(notes))) if notes else ()
+        if rejection is not None:
+            reason, line = json.loads(str(rejection))
+            return CachedResult(None, Rejection(path, reason, line), note_list, sha1)
+        key, title, url, published, quality, heat, kind, draft, topics, provider, digest = row[8:19]
+        article = Article(
+            key=str(key),
+            path=path,
+            title=str(title),
+            url=str(url),
+            published=_from_micros(cast(int, published)),
+            quality=cast(int, quality),
+            heat=cast(int, heat),
+            kind=str(kind),
+            provider=self._provider(str(provider)) if provider else None,
+            topics=self._topics(str(topics)),
+            draft=bool(draft),
+            digest=str(digest),
+        )
+        return CachedResult(article, None, note_list, sha1)
+
+    def _provider(self, text: str) -> Provider:
+        provider = self.providers.get(text)
+        if provider is None:
+            provider = self.providers[text] = Provider(*json.loads(text))
+        return provider
+
+    def _topics(self, text: str) -> tuple[str, ...]:
+        topics = self.topics.get(text)
+        if topics is None:
+            topics = self.topics[text] = tuple(json.loads(text))
+        return topics

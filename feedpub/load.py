@@ -22,6 +22,7 @@ from .cache import PARSER_VERSION, payload_of
 from .errors import SourceError
 from .model import Article, Image, Provider, Rejection, Related, Topic
 from .text import clean_text, strip_xml_illegal
+from .yamlload import load_yaml
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
 MAX_YAML_NODES = 100_000  # far above any real article; stops alias ("billion laughs") bombs
@@ -52,6 +53,10 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 # them, so they are dropped before parsing rather than costing the article.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
+_PLAIN_HTTP_URL = re.compile(
+    r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(?:[/?#][!-~]*)?"
+)
 _URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f]")
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _HAS_YEAR = re.compile(r"\d{4}")
@@ -228,7 +233,7 @@ def parse_front_matter(text: str, display: str) -> tuple[Mapping[str, object], s
     if _CONTROL_CHARS.search(block):
         block = _CONTROL_CHARS.sub("", block)
     try:
-        data = yaml.load(block, Loader=_FrontMatterLoader)
+        data = load_yaml(block, _FrontMatterLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = first_line + mark.line if mark is not None else None
@@ -382,7 +387,7 @@ def _article_key(path: str | Path, published: datetime) -> str:
     """
     stem = os.path.splitext(os.path.basename(path))[0]
     match = _DATED_NAME.match(stem)
-    day = match.group(1) if match else published.strftime("%Y-%m-%d")
+    day = match.group(1) if match else published.date().isoformat()
     name = match.group(2) if match else stem
     return f"{day}:{quote(name, safe='-._~!$()*+,;=:@')}"
 
@@ -402,6 +407,8 @@ def _article_url(f: _Fields) -> str:
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a link in a feed, or None if it can."""
+    if _PLAIN_HTTP_URL.fullmatch(url):
+        return None  # the common case, without urlsplit's cost
     if _URL_JUNK.search(url):
         return "holds spaces or control characters"
     try:

@@ -234,9 +234,8 @@ def _render_and_write(
 
 
 def _full_articles(cache: ArticleCache, articles: Iterable[Article]) -> Mapping[str, Article]:
-    """Articles with their payload: the light ones from the cache are filled in."""
-    light = {a.path: a for a in articles if not a.excerpt and not a.images and not a.related}
-    return cache.hydrate(light.values()) if light else {}
+    """The articles with their payload (excerpt, HTML, images, related) from the cache."""
+    return cache.hydrate(articles)
 
 
 def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import ArticleCache, FileStamp
+from .cache import ArticleCache, FileStamp, Row, RowReader, cache_fingerprint, row_of
 from .errors import SourceError
 from .load import (
-    LoadedFile,
     SourceFile,
     find_sources,
     load_file,
@@ -20,6 +19,7 @@ from .load import (
     read_bytes,
 )
 from .model import Article, LoadResult, Provider, Rejection, Topic
+from .state import State
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
@@ -69,82 +69,87 @@ def scan_sources(sources: Sequence[Path]) -> Scan:
     return Scan(tuple(files), tuple(stamps), tuple(topics), tuple(providers), tuple(notes))
 
 
-def _load_chunk(chunk: list[SourceFile], max_bytes: int) -> list[LoadedFile]:
-    return [load_file(source, max_bytes) for source in chunk]
+def _parse_chunk(
+    chunk: list[tuple[SourceFile, FileStamp]], max_bytes: int, now_ns: int
+) -> list[Row]:
+    fingerprint = cache_fingerprint(max_bytes)
+    rows = []
+    for source, stamp in chunk:
+        r = load_file(source, max_bytes)
+        rows.append(
+            row_of(stamp, r.sha1, r.article, r.rejection, r.notes, r.payload, now_ns, fingerprint)
+        )
+    return rows
 
 
-def parse_files(files: Sequence[SourceFile], max_bytes: int, workers: int) -> list[LoadedFile]:
-    """Load files in order; on several cores when there are enough of them to pay."""
+def parse_files(
+    files: Sequence[tuple[SourceFile, FileStamp]], max_bytes: int, workers: int, now_ns: int
+) -> list[Row]:
+    """Parse files into cache rows, in order; on several cores when there are enough files.
+
+    Workers send back rows of plain values, not Article objects: pickling
+    dataclasses across processes would cost more than the parsing saves.
+    """
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        return _load_chunk(list(files), max_bytes)
+        return _parse_chunk(list(files), max_bytes, now_ns)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
     # fork: workers start in milliseconds and inherit the imported loader.
     context = multiprocessing.get_context("fork")
+    rows: list[Row] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        results: list[LoadedFile] = []
-        for loaded in pool.map(_load_chunk, chunks, [max_bytes] * len(chunks)):
-            results.extend(loaded)
-    return results
+        for chunk_rows in pool.map(
+            _parse_chunk, chunks, [max_bytes] * len(chunks), [now_ns] * len(chunks)
+        ):
+            rows.extend(chunk_rows)
+    return rows
 
 
 def load_scanned(
-    scan: Scan, max_file_bytes: int, cache: ArticleCache | None = None, workers: int = 1
+    scan: Scan, max_file_bytes: int, cache: ArticleCache, workers: int = 1
 ) -> LoadResult:
     """Load every scanned file, from the cache where it is unchanged.
 
-    Articles that come from the cache are light (no excerpt, HTML, images or
-    related stories): ``cache.hydrate`` fills in the ones to be rendered.
+    Every article comes back light (no excerpt, HTML, images or related
+    stories): ``cache.hydrate`` fills in the ones to be rendered.
     """
     now_ns = time.time_ns()
     by_path = {f.display: f for f in scan.files}
-    outcomes: dict[str, tuple[Article | None, Rejection | None, tuple[str, ...]]] = {}
-    to_parse: list[FileStamp] = list(scan.stamps)
-    if cache is not None:
-        hits, to_parse, racy = cache.lookup(scan.stamps, now_ns)
-        unchanged: list[FileStamp] = []
-        for stamp in racy:
-            # Same size, but the mtime cannot vouch for the content: the hash decides.
-            try:
-                data = read_bytes(by_path[stamp.path].path, stamp.path, max_file_bytes)
-            except SourceError:
-                to_parse.append(stamp)
-                continue
-            if hashlib.sha1(data).hexdigest() == hits[stamp.path].sha1:
-                unchanged.append(stamp)
-            else:
-                to_parse.append(stamp)
-        reparse = {s.path for s in to_parse}
-        for path, hit in hits.items():
-            if path not in reparse:
-                outcomes[path] = (hit.article, hit.rejection, hit.notes)
-        if unchanged:
-            cache.touch(unchanged, now_ns)
-    parsed = parse_files([by_path[s.path] for s in to_parse], max_file_bytes, workers)
-    for stamp, result in zip(to_parse, parsed, strict=True):
-        outcomes[stamp.path] = (result.article, result.rejection, result.notes)
-    if cache is not None:
-        cache.store(
-            (
-                (stamp, result.sha1, result.article, result.rejection, result.notes, result.payload)
-                for stamp, result in zip(to_parse, parsed, strict=True)
-            ),
-            now_ns,
-        )
-        cache.forget_others(by_path)
+    hits, to_parse, racy = cache.lookup(scan.stamps, now_ns)
+    unchanged: list[FileStamp] = []
+    for stamp in racy:
+        # The mtime cannot vouch for the content: the bytes' hash decides.
+        try:
+            data = read_bytes(by_path[stamp.path].path, stamp.path, max_file_bytes)
+        except SourceError:
+            to_parse.append(stamp)
+            continue
+        if hashlib.sha1(data).hexdigest() == hits[stamp.path].sha1:
+            unchanged.append(stamp)
+        else:
+            to_parse.append(stamp)
+    if unchanged:
+        cache.touch(unchanged, now_ns)
+    rows = parse_files([(by_path[s.path], s) for s in to_parse], max_file_bytes, workers, now_ns)
+    cache.store(rows)
+    cache.forget_others(by_path)
+    outcomes = dict(hits)
+    reader = RowReader()
+    for row in rows:
+        outcomes[str(row[0])] = reader.read(row)
 
     articles: list[Article] = []
     rejections: list[Rejection] = []
     notes = list(scan.notes)
     for file in scan.files:
-        article, rejection, file_notes = outcomes[file.display]
-        if article is not None:
-            articles.append(article)
-        if rejection is not None:
-            rejections.append(rejection)
-        notes.extend(file_notes)
+        outcome = outcomes[file.display]
+        if outcome.article is not None:
+            articles.append(outcome.article)
+        if outcome.rejection is not None:
+            rejections.append(outcome.rejection)
+        notes.extend(outcome.notes)
     return LoadResult(
         articles=tuple(articles),
         rejections=tuple(rejections),
@@ -155,15 +160,14 @@ def load_scanned(
     )
 
 
-def load_sources(
-    sources: Sequence[Path],
-    max_file_bytes: int,
-    cache: ArticleCache | None = None,
-    workers: int = 1,
-) -> LoadResult:
-    """Load every article and taxonomy file of the given sources.
+def load_sources(sources: Sequence[Path], max_file_bytes: int, workers: int = 1) -> LoadResult:
+    """Load every article (in full) and taxonomy file of the given sources, without a cache.
 
     Raises:
         SourceError: a source folder itself is missing or unreadable.
     """
-    return load_scanned(scan_sources(sources), max_file_bytes, cache, workers)
+    with State.open(None) as state:
+        cache = ArticleCache(state, max_file_bytes)
+        loaded = load_scanned(scan_sources(sources), max_file_bytes, cache, workers)
+        full = cache.hydrate(loaded.articles)
+    return replace(loaded, articles=tuple(full[a.path] for a in loaded.articles))
