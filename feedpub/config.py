@@ -46,6 +46,8 @@ class Config:
     min_quality: int | None = None
     max_age_days: float | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    hubs: tuple[str, ...] = ()  # WebSub hubs to advertise and ping
+    archives: bool = False  # RFC 5005 archive pages beyond max_items
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     config_path: Path | None = None
@@ -69,6 +71,8 @@ _TOP_KEYS = {
     "min_quality",
     "max_age_days",
     "max_file_bytes",
+    "hubs",
+    "archives",
     "topics",
     "providers",
 }
@@ -118,6 +122,11 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         max_file_bytes=_positive_int(
             raw.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES), f"{where}: max_file_bytes"
         ),
+        hubs=tuple(
+            _absolute_url(_str(h, f"{where}: hubs"), f"{where}: hubs")
+            for h in _list(raw.get("hubs", []), f"{where}: hubs")
+        ),
+        archives=_bool(raw.get("archives", False), f"{where}: archives"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
     )
@@ -134,6 +143,13 @@ def normalize_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"base_url must be an absolute http(s) URL, got {url!r}")
     return url if url.endswith("/") else url + "/"
+
+
+def _absolute_url(url: str, where: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {url!r} is not an absolute http(s) URL")
+    return url
 
 
 def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from .config import Config, FeedPolicy
-from .model import Article, Feed, FeedKind, LoadResult, Selection
+from .model import Article, Feed, FeedKind, LoadResult, Provider, Selection
 from .taxonomy import Taxonomy, build_taxonomy, normalize_name
 
 
@@ -135,25 +135,57 @@ def _limits(config: Config, policy: FeedPolicy | None) -> _Limits:
     )
 
 
-def _apply(
-    items: Sequence[Article], limits: _Limits, now: datetime
-) -> tuple[tuple[Article, ...], int]:
+def _select(items: Sequence[Article], limits: _Limits, now: datetime) -> list[Article]:
+    """The items a feed may show, newest first, before ``max_items`` cuts them."""
     cutoff = now - timedelta(days=limits.max_age_days) if limits.max_age_days is not None else None
-    kept = [
+    if limits.min_quality is None and cutoff is None:
+        return list(items)
+    return [
         a
         for a in items
         if (limits.min_quality is None or a.quality >= limits.min_quality)
         and (cutoff is None or a.published >= cutoff)
     ]
-    return tuple(kept[: limits.max_items]), len(kept)
 
 
-def _policy_for(policies: Mapping[str, FeedPolicy], *names: str) -> FeedPolicy | None:
+def _feed_and_archives(
+    feed: Feed, selected: list[Article], limits: _Limits, archives: bool
+) -> list[Feed]:
+    """The subscription feed (newest ``max_items``) and, if asked, its RFC 5005 archive pages.
+
+    Archive pages are counted from the oldest item and hold ``max_items``
+    items each; only full pages are published. New items never move an item
+    between pages: a page changes when one of its own items does, and once
+    more when the next page fills and it gains its ``next-archive`` link.
+    """
+    size = limits.max_items
+    pages = len(selected) // size if archives else 0
+    result = [replace(feed, items=tuple(selected[:size]), total=len(selected), pages=pages)]
+    oldest_first = selected[::-1]
+    for page in range(1, pages + 1):
+        chunk = oldest_first[(page - 1) * size : page * size]
+        result.append(
+            replace(
+                feed,
+                folder=f"{feed.folder}/archive/{page}" if feed.folder else f"archive/{page}",
+                items=tuple(reversed(chunk)),
+                total=len(chunk),
+                page=page,
+                # All a page needs to know of the others: is there a newer one.
+                pages=min(pages, page + 1),
+            )
+        )
+    return result
+
+
+def _policy_for(
+    policies: Mapping[str, FeedPolicy], *names: str
+) -> tuple[str, FeedPolicy] | tuple[None, None]:
     wanted = {normalize_name(n) for n in names if n}
     for key, policy in policies.items():
         if normalize_name(key) in wanted:
-            return policy
-    return None
+            return key, policy
+    return None, None
 
 
 def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selection:
@@ -166,22 +198,20 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
-    articles = [replace(a, provider=taxonomy.provider(a.provider)) for a in articles]
+    articles = [_with_provider(a, taxonomy.provider(a.provider)) for a in articles]
 
-    site_items, site_total = _apply(articles, _limits(config, None), now)
-    feeds: list[Feed] = [
-        Feed(
-            kind=FeedKind.SITE,
-            key="",
-            folder="",
-            title=config.title,
-            description=config.description or f"Latest news from {config.title}",
-            items=site_items,
-            total=site_total,
-        )
-    ]
+    site = Feed(
+        kind=FeedKind.SITE,
+        key="",
+        folder="",
+        title=config.title,
+        description=config.description or f"Latest news from {config.title}",
+        items=(),
+    )
+    limits = _limits(config, None)
+    feeds = _feed_and_archives(site, _select(articles, limits, now), limits, config.archives)
     feeds.extend(_topic_feeds(articles, taxonomy, config, now, warnings))
-    feeds.extend(_provider_feeds(articles, taxonomy, config, now))
+    feeds.extend(_provider_feeds(articles, config, now, warnings))
     return Selection(
         articles=tuple(articles),
         feeds=tuple(feeds),
@@ -189,6 +219,10 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
         duplicates=duplicates,
         warnings=tuple(warnings),
     )
+
+
+def _with_provider(article: Article, provider: Provider | None) -> Article:
+    return article if provider == article.provider else replace(article, provider=provider)
 
 
 def _topic_feeds(
@@ -213,73 +247,67 @@ def _topic_feeds(
     feeds: list[Feed] = []
     for slug in sorted(members):
         topic = topics_by_slug[slug]
-        policy = _policy_for(config.topics, slug, topic.name)
-        if policy is not None:
-            matched.add(
-                next(
-                    k
-                    for k in config.topics
-                    if normalize_name(k) in {slug, normalize_name(topic.name)}
-                )
-            )
+        key, policy = _policy_for(config.topics, slug, topic.name)
+        if key is not None:
+            matched.add(key)
         if policy is not None and not policy.enabled:
             continue
-        items, total = _apply(members[slug], _limits(config, policy), now)
-        feeds.append(
-            Feed(
-                kind=FeedKind.TOPIC,
-                key=slug,
-                folder=f"topics/{slug}",
-                title=(
-                    policy.title if policy and policy.title else f"{topic.name} — {config.title}"
-                ),
-                description=(
-                    (policy.description if policy and policy.description else None)
-                    or topic.description
-                    or f"Latest news about {topic.name}, from {config.title}"
-                ),
-                items=items,
-                total=total,
-            )
+        limits = _limits(config, policy)
+        feed = Feed(
+            kind=FeedKind.TOPIC,
+            key=slug,
+            folder=f"topics/{slug}",
+            title=(policy.title if policy and policy.title else f"{topic.name} — {config.title}"),
+            description=(
+                (policy.description if policy and policy.description else None)
+                or topic.description
+                or f"Latest news about {topic.name}, from {config.title}"
+            ),
+            items=(),
         )
+        selected = _select(members[slug], limits, now)
+        feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
     for key in sorted(set(config.topics) - matched):
         warnings.append(f"config: [topics.{key}] matches no topic of the published articles")
     return feeds
 
 
 def _provider_feeds(
-    articles: Sequence[Article], taxonomy: Taxonomy, config: Config, now: datetime
+    articles: Sequence[Article], config: Config, now: datetime, warnings: list[str]
 ) -> list[Feed]:
     members: dict[str, list[Article]] = {}
-    providers = {}
+    providers: dict[str, Provider] = {}
     for article in articles:
-        provider = taxonomy.provider(article.provider)
-        if provider is None:
+        if article.provider is None:
             continue
-        providers[provider.domain] = provider
-        members.setdefault(provider.domain, []).append(article)
+        providers[article.provider.domain] = article.provider
+        members.setdefault(article.provider.domain, []).append(article)
+    matched: set[str] = set()
     feeds: list[Feed] = []
-    for key in sorted(members):
-        provider = providers[key]
-        policy = _policy_for(config.providers, key, provider.name)
+    for domain in sorted(members):
+        provider = providers[domain]
+        key, policy = _policy_for(config.providers, domain, provider.name)
+        if key is not None:
+            matched.add(key)
         if policy is not None and not policy.enabled:
             continue
-        items, total = _apply(members[key], _limits(config, policy), now)
-        feeds.append(
-            Feed(
-                kind=FeedKind.PROVIDER,
-                key=key,
-                folder=f"providers/{key}",
-                title=(
-                    policy.title if policy and policy.title else f"{provider.name} — {config.title}"
-                ),
-                description=(
-                    (policy.description if policy and policy.description else None)
-                    or f"Latest stories from {provider.name}, selected by {config.title}"
-                ),
-                items=items,
-                total=total,
-                icon=provider.logo,
-            )
+        limits = _limits(config, policy)
+        feed = Feed(
+            kind=FeedKind.PROVIDER,
+            key=domain,
+            folder=f"providers/{domain}",
+            title=(
+                policy.title if policy and policy.title else f"{provider.name} — {config.title}"
+            ),
+            description=(
+                (policy.description if policy and policy.description else None)
+                or f"Latest stories from {provider.name}, selected by {config.title}"
+            ),
+            items=(),
+            icon=provider.logo,
         )
+        selected = _select(members[domain], limits, now)
+        feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
+    for key in sorted(set(config.providers) - matched):
+        warnings.append(f"config: [providers.{key}] matches no provider of the published articles")
     return feeds

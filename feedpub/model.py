@@ -97,6 +97,24 @@ class Feed:
     items: tuple[Article, ...]
     total: int = 0  # items selected before max_items cut the list
     icon: str | None = None
+    # RFC 5005 archives: page 0 is the subscription document, which links to
+    # the newest of ``pages`` archive pages; page k >= 1 is an archive page.
+    page: int = 0
+    pages: int = 0
+
+    @property
+    def home(self) -> str:
+        """The subscription document's folder, with a trailing slash ("" for the site)."""
+        folder = (
+            self.folder[: self.folder.rfind("archive/")].rstrip("/") if self.page else self.folder
+        )
+        return folder + "/" if folder else ""
+
+    @property
+    def older_page(self) -> int | None:
+        """The archive page with the items just older than this document's, if any."""
+        older = self.page - 1 if self.page else self.pages
+        return older if older >= 1 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,7 @@ def feed_files(feed: Feed) -> list[str]:
     from .render import RENDERERS
 
     names = [r.filename for r in RENDERERS]
-    if feed.kind is not FeedKind.SITE:
+    if feed.kind is not FeedKind.SITE and not feed.page:
         names.append("index.html")
     return [_feed_prefix(feed) + name for name in names]
 
@@ -172,7 +172,7 @@ def build(
             report,
             files_read=loaded.files_read,
             rejected=loaded.rejections,
-            warnings=loaded.notes + selection.warnings,
+            warnings=loaded.notes + selection.warnings + report.warnings,
         )
         state.set_meta({"fingerprint": fingerprint, "report": json.dumps(report.to_dict())})
         return report
@@ -190,6 +190,7 @@ def _render_and_write(
         site_domain=config.site_domain,
         language=config.language,
         generator_version=__version__,
+        hubs=config.hubs,
     )
     context = f"{__version__}\0{ctx!r}"
     stored = dict(state.connection.execute("SELECT folder, digest FROM feeds").fetchall())
@@ -210,22 +211,35 @@ def _render_and_write(
     for feed in changed:
         feed = replace(feed, items=tuple(full.get(a.path, a) for a in feed.items))
         files.update(render_feed_files(feed, ctx))
-    files["index.opml"] = render_opml(selection.feeds, ctx)
-    files["index.html"] = render_index(selection.feeds, ctx)
+    subscriptions = [feed for feed in selection.feeds if not feed.page]
+    files["index.opml"] = render_opml(subscriptions, ctx)
+    files["index.html"] = render_index(subscriptions, ctx)
     result = write_outputs(config.out, files, keep=kept)
 
     # Digests are recorded only once the files they vouch for are in place.
     with state.transaction() as db:
         db.execute("DELETE FROM feeds")
         db.executemany("INSERT INTO feeds VALUES (?, ?)", sorted(digests.items()))
+    warnings: tuple[str, ...] = ()
+    if config.hubs:
+        from .websub import ping_hubs
+
+        written = set(result.written)
+        changed_urls = [
+            ctx.file_url(feed, name.rsplit("/", 1)[-1])
+            for feed in subscriptions
+            for name in feed_files(feed)
+            if name in written and not name.endswith(".html")
+        ]
+        warnings = tuple(ping_hubs(config.hubs, changed_urls))
     return BuildReport(
         files_read=0,
         published=len(selection.articles),
         drafts=selection.drafts,
         duplicates=selection.duplicates,
         rejected=(),
-        warnings=(),
-        feeds=len(selection.feeds),
+        warnings=warnings,
+        feeds=len(subscriptions),
         written=result.written,
         unchanged=len(result.unchanged) + len(kept),
         removed=result.removed,
@@ -244,6 +258,6 @@ def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
     from .render import RENDERERS
 
     files = {_feed_prefix(feed) + r.filename: r.render(feed, ctx) for r in RENDERERS}
-    if feed.kind is not FeedKind.SITE:
+    if feed.kind is not FeedKind.SITE and not feed.page:
         files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
     return files

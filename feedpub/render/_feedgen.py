@@ -12,13 +12,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from ..model import Article, Feed
 from .content import article_html
 from .context import RenderContext
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 
 
@@ -27,7 +31,53 @@ def feed_updated(feed: Feed) -> datetime:
     return max((a.updated_at for a in feed.items), default=EPOCH)
 
 
-def new_generator(feed: Feed, ctx: RenderContext, self_url: str, media_type: str) -> FeedGenerator:
+class _History(BaseExtension):  # type: ignore[misc]
+    """Links feedgen cannot write in RSS (hub, archives) and RFC 5005's ``fh:archive``."""
+
+    def __init__(self) -> None:
+        self.links: list[tuple[str, str]] = []
+        self.archive = False
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY_NS} if self.archive else {}
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss[0]
+        for rel, href in self.links:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
+        if self.archive:
+            etree.SubElement(channel, f"{{{HISTORY_NS}}}archive")
+        return rss
+
+    def extend_atom(self, atom: etree._Element) -> etree._Element:
+        if self.archive:
+            etree.SubElement(atom, f"{{{HISTORY_NS}}}archive")
+        return atom
+
+
+class _NoEntryHistory(BaseEntryExtension):  # type: ignore[misc]
+    pass
+
+
+def history_links(feed: Feed, ctx: RenderContext, filename: str) -> list[tuple[str, str]]:
+    """WebSub hubs (subscription documents only) and RFC 5005 links, as (rel, href)."""
+    links: list[tuple[str, str]] = []
+    if feed.page:
+        links.append(("current", ctx.current_url(feed, filename)))
+    else:
+        links.extend(("hub", hub) for hub in ctx.hubs)
+    older = feed.older_page
+    if older is not None:
+        href = ctx.page_url(feed, older, filename)
+        links.extend((("prev-archive", href), ("next", href)))
+    if feed.page and feed.page < feed.pages:
+        links.append(("next-archive", ctx.page_url(feed, feed.page + 1, filename)))
+    return links
+
+
+def new_generator(
+    feed: Feed, ctx: RenderContext, self_url: str, media_type: str, filename: str, *, rss: bool
+) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("media", atom=True, rss=True)
     fg.load_extension("dc", atom=False, rss=True)
@@ -37,6 +87,15 @@ def new_generator(feed: Feed, ctx: RenderContext, self_url: str, media_type: str
     fg.language(ctx.language)
     fg.generator("feedpub", version=ctx.generator_version, uri=GENERATOR_URI)
     fg.link(href=self_url, rel="self", type=media_type)
+    links = history_links(feed, ctx, filename)
+    if links or feed.page:
+        fg.register_extension("history", _History, _NoEntryHistory, atom=True, rss=True)
+        fg.history.archive = bool(feed.page)
+        if rss:
+            fg.history.links = links
+    if not rss:
+        for rel, href in links:
+            fg.link(href=href, rel=rel)
     fg.link(href=ctx.folder_url(feed), rel="alternate", type="text/html")  # last: RSS <link>
     fg.updated(feed_updated(feed))
     return fg

@@ -13,7 +13,9 @@ class AtomRenderer:
     media_type = "application/atom+xml"
 
     def render(self, feed: Feed, ctx: RenderContext) -> bytes:
-        fg = new_generator(feed, ctx, ctx.file_url(feed, self.filename), self.media_type)
+        fg = new_generator(
+            feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=False
+        )
         if feed.icon:
             fg.icon(feed.icon)
         for article in feed.items:

@@ -14,13 +14,23 @@ class RenderContext:
     site_domain: str
     language: str
     generator_version: str
+    hubs: tuple[str, ...] = ()
 
     def folder_url(self, feed: Feed) -> str:
-        """The HTML page of a feed: its folder, served with its index.html."""
-        return self.base_url + (feed.folder + "/" if feed.folder else "")
+        """The HTML page of a feed (an archive page's is its feed's): the folder's index.html."""
+        return self.base_url + feed.home
 
     def file_url(self, feed: Feed, filename: str) -> str:
-        return self.folder_url(feed) + filename
+        """Where this document of ``feed`` is served."""
+        return self.base_url + (feed.folder + "/" if feed.folder else "") + filename
+
+    def page_url(self, feed: Feed, page: int, filename: str) -> str:
+        """Where archive page ``page`` of ``feed`` (1 = oldest) is served."""
+        return self.base_url + feed.home + f"archive/{page}/{filename}"
+
+    def current_url(self, feed: Feed, filename: str) -> str:
+        """The subscription document of ``feed`` (itself, unless it is an archive page)."""
+        return self.base_url + feed.home + filename
 
     def item_id(self, article: Article) -> str:
         """A ``tag:`` URI (RFC 4151): stable when the title or URL is edited."""

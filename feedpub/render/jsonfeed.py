@@ -31,6 +31,11 @@ class JsonFeedRenderer:
         }
         if feed.icon:
             document["favicon"] = feed.icon
+        if ctx.hubs and not feed.page:
+            document["hubs"] = [{"type": "WebSub", "url": hub} for hub in ctx.hubs]
+        older = feed.older_page
+        if older is not None:
+            document["next_url"] = ctx.page_url(feed, older, self.filename)
         document["items"] = [self._item(article, ctx) for article in feed.items]
         text = json.dumps(document, ensure_ascii=False, indent=2)
         return (text + "\n").encode("utf-8")

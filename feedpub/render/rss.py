@@ -13,7 +13,9 @@ class RssRenderer:
     media_type = "application/rss+xml"
 
     def render(self, feed: Feed, ctx: RenderContext) -> bytes:
-        fg = new_generator(feed, ctx, ctx.file_url(feed, self.filename), self.media_type)
+        fg = new_generator(
+            feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=True
+        )
         for article in feed.items:
             add_entry(fg, article, ctx, atom=False)
         data: bytes = fg.rss_str(pretty=True)
