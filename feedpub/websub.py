@@ -33,10 +33,17 @@ def ping_hubs(
     headers = {"User-Agent": USER_AGENT}
     with httpx.Client(timeout=timeout, headers=headers, transport=transport) as client:
         for hub in hubs:
-            for url in urls:
+            for done, url in enumerate(urls):
                 problem = _publish(client, hub, url, sleep)
                 if problem:
-                    warnings.append(f"WebSub hub {hub} was not told of {url}: {problem}")
+                    # A hub that fails every retry is down: do not hold the cron run
+                    # hostage retrying it for each remaining URL.
+                    left = len(urls) - done
+                    warnings.append(
+                        f"WebSub hub {hub} failed ({problem}); "
+                        f"{left} changed feed URL{'s' if left > 1 else ''} not announced"
+                    )
+                    break
     return warnings
 
 
@@ -46,7 +53,7 @@ def _publish(
     problem = None
     for attempt in range(ATTEMPTS):
         if attempt:
-            sleep(0.5 * 2**attempt * (1 + random.random()))  # backoff with jitter
+            sleep(0.25 * 2**attempt * (1 + random.random()))  # backoff with jitter
         try:
             response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})
         except httpx.HTTPError as e:
