@@ -4,11 +4,24 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .config import Config, FeedPolicy, load_config
+from .config import Config, FeedPolicy, LinkPolicy, OnDead, load_config
 from .errors import ConfigError, FeedpubError, LockError, OutputError, SourceError
 from .group import group_articles
+from .linkcheck import LinkChecker, LinkReport, check_links
 from .load import load_sources
-from .model import Article, Feed, FeedKind, Image, LoadResult, Provider, Rejection, Related, Topic
+from .model import (
+    Article,
+    Feed,
+    FeedKind,
+    Image,
+    LinkResult,
+    LinkState,
+    LoadResult,
+    Provider,
+    Rejection,
+    Related,
+    Topic,
+)
 from .publish import BuildReport, build
 
 __all__ = [
@@ -21,8 +34,14 @@ __all__ = [
     "FeedPolicy",
     "FeedpubError",
     "Image",
+    "LinkChecker",
+    "LinkPolicy",
+    "LinkReport",
+    "LinkResult",
+    "LinkState",
     "LoadResult",
     "LockError",
+    "OnDead",
     "OutputError",
     "Provider",
     "Rejection",
@@ -31,6 +50,7 @@ __all__ = [
     "Topic",
     "__version__",
     "build",
+    "check_links",
     "group_articles",
     "load_config",
     "load_sources",
