@@ -5,23 +5,30 @@ The library prints nothing; ``build`` returns a BuildReport the CLI shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import __version__
 from .config import Config
 from .errors import ConfigError
-from .group import group_articles
+from .group import apply_link_policy, group_articles
 from .load import load_sources
-from .model import Feed, FeedKind, Rejection, Selection
+from .model import Feed, FeedKind, LinkResult, LoadResult, Rejection, Selection
 from .output import write_outputs
 from .pages import render_feed_page, render_index, render_opml
 from .render import RENDERERS, RenderContext
 
+# Given the URLs of the articles to publish, their link-check results (see linkcheck.py).
+LinkLookup = Callable[[Sequence[str]], Mapping[str, LinkResult]]
+
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
-    """What a build did. ``files_read`` = published + drafts + duplicates + rejected."""
+    """What a build did.
+
+    ``files_read`` = published + drafts + duplicates + rejected + dropped_dead.
+    """
 
     files_read: int
     published: int
@@ -33,6 +40,8 @@ class BuildReport:
     written: tuple[str, ...]
     unchanged: int
     removed: tuple[str, ...]
+    dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
+    flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -48,6 +57,8 @@ class BuildReport:
             "files_written": list(self.written),
             "files_unchanged": self.unchanged,
             "files_removed": list(self.removed),
+            "dropped_dead": self.dropped_dead,
+            "flagged_dead": self.flagged_dead,
         }
 
 
@@ -79,10 +90,12 @@ def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
     return files
 
 
-def build(config: Config, now: datetime) -> BuildReport:
+def build(config: Config, now: datetime, links: LinkLookup | None = None) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
     ``now`` only matters for ``max_age_days``; output never holds the clock.
+    With ``links``, articles whose link is confirmed dead are dropped or
+    flagged as ``config.links.on_dead`` says, before grouping.
 
     Raises:
         ConfigError: no source is configured.
@@ -92,6 +105,7 @@ def build(config: Config, now: datetime) -> BuildReport:
     if not config.sources:
         raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
     loaded = load_sources(config.sources, config.max_file_bytes)
+    loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
     selection = group_articles(loaded, config, now)
     files = render_site(selection, render_context(config))
     result = write_outputs(config.out, files)
@@ -106,4 +120,22 @@ def build(config: Config, now: datetime) -> BuildReport:
         written=result.written,
         unchanged=len(result.unchanged),
         removed=result.removed,
+        dropped_dead=dropped_dead,
+        flagged_dead=flagged_dead,
     )
+
+
+def _apply_links(
+    loaded: LoadResult, config: Config, links: LinkLookup | None
+) -> tuple[LoadResult, int, int]:
+    """The link policy, between load and group; nothing happens without ``links``."""
+    if links is None:
+        return loaded, 0, 0
+    results = links(article_urls(loaded, config.include_drafts))
+    articles, dropped, flagged = apply_link_policy(loaded.articles, results, config.links)
+    return replace(loaded, articles=articles), dropped, flagged
+
+
+def article_urls(loaded: LoadResult, include_drafts: bool) -> list[str]:
+    """The links a build checks: every article it may publish, each URL once, sorted."""
+    return sorted({a.url for a in loaded.articles if include_drafts or not a.draft})
