@@ -381,7 +381,9 @@ class _Run:
                     response = await self.client.send(
                         self.client.build_request(method, url), stream=True
                     )
-                    await response.aclose()  # the body is never read
+                    if method == "HEAD":  # no body: reading it lets the connection be reused
+                        await response.aread()
+                    await response.aclose()  # a GET's body is never read
             except (TimeoutError, httpx.TimeoutException):
                 return _Failure(
                     LinkState.UNKNOWN, f"timed out after {self.policy.timeout:g} s", retry=True

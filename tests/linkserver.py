@@ -1,9 +1,9 @@
 """A real HTTP/1.1 server on 127.0.0.1 with one endpoint per case a link checker meets.
 
-It counts every request (per method and path, per Host) and the most requests
-it ever had in flight, overall and per Host. A request stops counting as in
-flight just *before* its response is sent, so the client can never have fewer
-requests open than the server counts.
+It counts connections, every request (per method and path, per Host) and the
+most requests it ever had in flight, overall and per Host. A request stops
+counting as in flight just *before* its response is sent, so the client can
+never have fewer requests open than the server counts.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class LinkServer:
         self.by_path: Counter[str] = Counter()
         self.by_host: Counter[str] = Counter()
         self.user_agents: set[str] = set()
+        self.connections = 0
         self.in_flight: Counter[str] = Counter()  # per Host, and "*" for all
         self.max_in_flight: Counter[str] = Counter()
         self.closing = threading.Event()
@@ -100,6 +101,11 @@ def _handler(server: LinkServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         timeout = 10
+
+        def setup(self) -> None:
+            super().setup()
+            with server.lock:
+                server.connections += 1
 
         def do_HEAD(self) -> None:
             self._answer()

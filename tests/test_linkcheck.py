@@ -234,6 +234,13 @@ def test_a_host_that_refuses_head_gets_get_from_then_on(link_server: LinkServer)
     assert link_server.hits["GET", "/no-head"] == 3
 
 
+def test_connections_are_kept_alive_between_head_requests(link_server: LinkServer) -> None:
+    policy = LinkPolicy(allow_private=True, per_host=1)
+    urls = [link_server.url(f"/ok?n={i}") for i in range(10)]
+    assert check_links(urls, policy, checker=checker(policy)).counts()["alive"] == 10
+    assert link_server.connections == 1
+
+
 def test_a_long_retry_after_is_not_waited_for() -> None:
     sleeps: list[float] = []
 
