@@ -19,6 +19,13 @@ _EXPORTS = {
     "Feed": "model",
     "FeedKind": "model",
     "FeedPolicy": "config",
+    "LinkChecker": "linkcheck",
+    "LinkPolicy": "config",
+    "LinkReport": "linkcheck",
+    "LinkResult": "model",
+    "LinkState": "model",
+    "OnDead": "config",
+    "check_links": "linkcheck",
     "FeedpubError": "errors",
     "Image": "model",
     "LoadResult": "model",
@@ -45,8 +52,14 @@ __all__ = [
     "FeedPolicy",
     "FeedpubError",
     "Image",
+    "LinkChecker",
+    "LinkPolicy",
+    "LinkReport",
+    "LinkResult",
+    "LinkState",
     "LoadResult",
     "LockError",
+    "OnDead",
     "OutputError",
     "Provider",
     "Rejection",
@@ -55,20 +68,24 @@ __all__ = [
     "Topic",
     "__version__",
     "build",
+    "check_links",
     "group_articles",
     "load_config",
     "load_sources",
 ]
 
 if TYPE_CHECKING:
-    from .config import Config, FeedPolicy, load_config
+    from .config import Config, FeedPolicy, LinkPolicy, OnDead, load_config
     from .errors import ConfigError, FeedpubError, LockError, OutputError, SourceError
     from .group import group_articles
+    from .linkcheck import LinkChecker, LinkReport, check_links
     from .model import (
         Article,
         Feed,
         FeedKind,
         Image,
+        LinkResult,
+        LinkState,
         LoadResult,
         Provider,
         Rejection,

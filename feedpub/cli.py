@@ -1,8 +1,8 @@
 """The ``feedpub`` command: the only place that prints and picks exit codes.
 
 Exit codes: 0 all good; 1 fatal (bad config, unreadable source; nothing
-written); 2 usage; 3 feeds written but some files were rejected; 4 another
-run holds the lock.
+written); 2 usage; 3 feeds written (or links checked) but some files were
+rejected; 4 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
-from .config import Config, load_config, normalize_base_url
+from .config import Config, load_config, normalize_base_url, positive_seconds
 from .errors import ConfigError, FeedpubError, LockError
-from .publish import BuildReport, build
+from .linkcheck import LinkReport, check_links
+from .model import LinkResult
+from .publish import BuildReport, article_urls, build
+from .sources import load_sources
+from .state import State
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -61,7 +65,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--quiet", action="store_true", help="print only problems")
+    b.add_argument(
+        "--check-links",
+        action="store_true",
+        help="check every article's link first; apply the links.on_dead policy",
+    )
+    _link_options(b)
+
+    c = commands.add_parser(
+        "check-links", help="check every article's link and store the results in the state file"
+    )
+    c.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
+    c.add_argument(
+        "--source",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="article folder or site root holding _news/ (repeatable; replaces the config's)",
+    )
+    c.add_argument("--state", type=Path, metavar="FILE", help="state file (cache, link results)")
+    c.add_argument("--json", action="store_true", help="print every result as JSON on stdout")
+    _link_options(c)
+    c.set_defaults(out=None, base_url=None, max_items=None, include_drafts=None, quiet=False)
     return parser
+
+
+def _link_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout", type=float, metavar="S", help="seconds per request attempt (default: 10)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, metavar="N", help="requests at a time (default: 32)"
+    )
+    parser.add_argument(
+        "--per-host", type=int, metavar="N", help="requests at a time to one host (default: 4)"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="check every link again, ignoring cached results"
+    )
+    parser.add_argument(
+        "--allow-private",
+        action="store_true",
+        default=None,
+        help="also check links to loopback, private and link-local addresses",
+    )
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -85,7 +132,25 @@ def resolve_config(args: argparse.Namespace) -> Config:
         changes["max_items"] = args.max_items
     if args.include_drafts:
         changes["include_drafts"] = True
+    links = _link_changes(args)
+    if links:
+        changes["links"] = replace(config.links, **links)  # type: ignore[arg-type]
     return replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _link_changes(args: argparse.Namespace) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if getattr(args, "timeout", None) is not None:
+        changes["timeout"] = positive_seconds(args.timeout, "--timeout")
+    for flag in ("concurrency", "per_host"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            if value < 1:
+                raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
+            changes[flag] = value
+    if getattr(args, "allow_private", None):
+        changes["allow_private"] = True
+    return changes
 
 
 def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
@@ -110,14 +175,87 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
     print(f"{report.feeds} feeds: {what} in {seconds:.2f} s", file=err)
 
 
+def _print_dead_links(report: BuildReport) -> None:
+    print(
+        f"articles with a confirmed dead link: {report.dropped_dead} dropped, "
+        f"{report.flagged_dead} flagged",
+        file=sys.stderr,
+    )
+
+
 def run_build(args: argparse.Namespace) -> int:
     config = resolve_config(args)
+    checked: list[LinkReport] = []
+
+    def links(urls: Sequence[str]) -> Mapping[str, LinkResult]:
+        checked.append(_check(config, urls, args.fresh, quiet=args.quiet))
+        return {r.url: r for r in checked[-1].results}
+
     started = time.monotonic()
-    report = build(config, now=datetime.now(UTC), wait=args.wait)
+    report = build(
+        config,
+        now=datetime.now(UTC),
+        wait=args.wait,
+        links=links if args.check_links else None,
+    )
+    if args.json:
+        document = report.to_dict()
+        if checked:
+            document["link_check"] = checked[0].summary()
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    _print_summary(report, args.quiet, time.monotonic() - started)
+    if checked and not args.quiet:
+        _print_link_summary(checked[0])
+        _print_dead_links(report)
+    return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def run_check_links(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    if not config.sources:
+        raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
+    loaded = load_sources(config.sources, config.max_file_bytes)
+    for rejection in loaded.rejections:
+        print(f"rejected: {rejection}", file=sys.stderr)
+    report = _check(config, article_urls(loaded, config.include_drafts), args.fresh, quiet=False)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    _print_summary(report, args.quiet, time.monotonic() - started)
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    _print_link_summary(report)
+    return EXIT_REJECTED if loaded.rejections else EXIT_OK
+
+
+def _check(config: Config, urls: Sequence[str], fresh: bool, *, quiet: bool) -> LinkReport:
+    progress = _ProgressLine() if sys.stderr.isatty() and not quiet else None
+    with State.open(config.state) as state:
+        try:
+            return check_links(urls, config.links, state, fresh=fresh, progress=progress)
+        finally:
+            if progress is not None:
+                progress.clear()
+
+
+def _print_link_summary(report: LinkReport) -> None:
+    counts = report.counts()
+    print(
+        f"{len(report.results)} links ({report.cache_hits} from the cache): "
+        f"{counts['alive']} alive, {counts['dead']} dead ({report.confirmed_dead} confirmed), "
+        f"{counts['blocked']} blocked, {counts['unknown']} unknown, {counts['skipped']} skipped; "
+        f"{report.requests} requests in {report.seconds:.1f} s",
+        file=sys.stderr,
+    )
+
+
+class _ProgressLine:
+    """A one-line counter on a terminal's stderr, redrawn in place."""
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "." * (width - filled)
+        print(f"\rchecking links [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "build":
             return run_build(args)
+        if args.command == "check-links":
+            return run_check_links(args)
     except LockError as e:
         print(f"feedpub: {e}", file=sys.stderr)
         return EXIT_LOCKED

@@ -9,6 +9,8 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +34,30 @@ class FeedPolicy:
     enabled: bool = True
 
 
+class OnDead(StrEnum):
+    """What a build does with an article whose link is confirmed dead."""
+
+    DROP = "drop"  # leave it out of every feed
+    FLAG = "flag"  # keep it, with a "dead-link" category/tag and a note in its content
+    KEEP = "keep"  # publish it unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPolicy:
+    """How links are checked, how long results are trusted, and what a dead one costs."""
+
+    timeout: float = 10.0  # seconds, total per attempt
+    concurrency: int = 32
+    per_host: int = 4
+    allow_private: bool = False
+    on_dead: OnDead = OnDead.DROP
+    confirm_after: timedelta = timedelta(hours=1)
+    ttl_alive: timedelta = timedelta(hours=24)
+    ttl_dead: timedelta = timedelta(hours=6)
+    ttl_blocked: timedelta = timedelta(hours=24)
+    ttl_unknown: timedelta = timedelta(hours=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     sources: tuple[Path, ...] = ()
@@ -51,6 +77,7 @@ class Config:
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     config_path: Path | None = None
+    links: LinkPolicy = LinkPolicy()
 
     @property
     def site_domain(self) -> str:
@@ -75,6 +102,19 @@ _TOP_KEYS = {
     "archives",
     "topics",
     "providers",
+    "links",
+}
+_LINK_KEYS = {
+    "timeout",
+    "concurrency",
+    "per_host",
+    "allow_private",
+    "on_dead",
+    "confirm_after",
+    "ttl_alive",
+    "ttl_dead",
+    "ttl_blocked",
+    "ttl_unknown",
 }
 
 
@@ -129,6 +169,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         archives=_bool(raw.get("archives", False), f"{where}: archives"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
+        links=_link_policy(raw.get("links", {}), f"{where}: links"),
     )
     return config
 
@@ -170,6 +211,46 @@ def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
             enabled=_bool(value.get("enabled", True), f"{here}: enabled"),
         )
     return policies
+
+
+def _link_policy(raw: object, where: str) -> LinkPolicy:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    _reject_unknown(raw, _LINK_KEYS, where)
+    default = LinkPolicy()
+    on_dead = raw.get("on_dead", default.on_dead.value)
+    if on_dead not in {o.value for o in OnDead}:
+        raise ConfigError(f'{where}: on_dead must be "drop", "flag" or "keep", got {on_dead!r}')
+
+    def hours(key: str, fallback: timedelta) -> timedelta:
+        value = _opt_number(raw.get(key), f"{where}: {key}")
+        return fallback if value is None else timedelta(hours=value)
+
+    return LinkPolicy(
+        timeout=positive_seconds(raw.get("timeout", default.timeout), f"{where}: timeout"),
+        concurrency=_positive_int(
+            raw.get("concurrency", default.concurrency), f"{where}: concurrency"
+        ),
+        per_host=_positive_int(raw.get("per_host", default.per_host), f"{where}: per_host"),
+        allow_private=_bool(raw.get("allow_private", False), f"{where}: allow_private"),
+        on_dead=OnDead(str(on_dead)),
+        confirm_after=hours("confirm_after", default.confirm_after),
+        ttl_alive=hours("ttl_alive", default.ttl_alive),
+        ttl_dead=hours("ttl_dead", default.ttl_dead),
+        ttl_blocked=hours("ttl_blocked", default.ttl_blocked),
+        ttl_unknown=hours("ttl_unknown", default.ttl_unknown),
+    )
+
+
+def positive_seconds(value: object, where: str) -> float:
+    """A number of seconds above 0 (a timeout).
+
+    Raises:
+        ConfigError: the value is not a number, or not above 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where} must be a number of seconds above 0, got {value!r}")
+    return float(value)
 
 
 def _reject_unknown(raw: Mapping[str, object], known: set[str], where: str) -> None:

@@ -12,8 +12,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from .config import Config, FeedPolicy
-from .model import Article, Feed, FeedKind, LoadResult, Provider, Selection
+from .config import Config, FeedPolicy, LinkPolicy, OnDead
+from .model import (
+    Article,
+    Feed,
+    FeedKind,
+    LinkResult,
+    LinkState,
+    LoadResult,
+    Provider,
+    Selection,
+)
 from .taxonomy import Taxonomy, build_taxonomy, normalize_name
 
 
@@ -311,3 +320,29 @@ def _provider_feeds(
     for key in sorted(set(config.providers) - matched):
         warnings.append(f"config: [providers.{key}] matches no provider of the published articles")
     return feeds
+
+
+def apply_link_policy(
+    articles: Iterable[Article], links: Mapping[str, LinkResult], policy: LinkPolicy
+) -> tuple[tuple[Article, ...], int, int]:
+    """Drop or flag the articles whose link is confirmed dead, as ``policy.on_dead`` says.
+
+    Only a link seen dead on two checks at least ``confirm_after`` apart
+    counts; blocked, unknown and skipped links never cost an article. Returns
+    the articles kept (in their order), how many were dropped and how many
+    flagged (``link_state="dead"``).
+    """
+    kept: list[Article] = []
+    dropped = flagged = 0
+    for article in articles:
+        result = links.get(article.url)
+        if result is None or not result.confirmed_dead(policy.confirm_after):
+            kept.append(article)
+        elif policy.on_dead is OnDead.DROP:
+            dropped += 1
+        elif policy.on_dead is OnDead.FLAG:
+            kept.append(replace(article, link_state=LinkState.DEAD.value))
+            flagged += 1
+        else:
+            kept.append(article)
+    return tuple(kept), dropped, flagged

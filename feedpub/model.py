@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -59,6 +59,8 @@ class Article:
     # Atom's updated; differs from published only to keep it distinct within a feed.
     updated: datetime | None = None
     digest: str = ""  # hash of the parsed content; a feed re-renders when one of its items' changes
+    # Set by the link policy: "dead" when the story's link is confirmed dead and kept flagged.
+    link_state: str | None = None
 
     @property
     def updated_at(self) -> datetime:
@@ -151,3 +153,42 @@ class Selection:
     drafts: int = 0
     duplicates: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+class LinkState(StrEnum):
+    """What a link check concluded; a class, not a raw status code."""
+
+    ALIVE = "alive"  # 2xx after redirects
+    DEAD = "dead"  # 404, 410, or the host name does not exist
+    BLOCKED = "blocked"  # 401, 403, 429 after retries: the site refuses robots
+    UNKNOWN = "unknown"  # timeouts, 5xx after retries, TLS and connection errors
+    SKIPPED = "skipped"  # not requested by policy: private address, non-http scheme
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """The latest check of one URL, with the history the publishing policy needs.
+
+    ``dead_since`` is the time of the first of ``dead_checks`` checks in a row
+    that found the link dead; any other result clears both.
+    """
+
+    url: str
+    state: LinkState
+    checked_at: datetime  # timezone-aware, UTC
+    http_status: int | None = None
+    final_url: str | None = None
+    error: str | None = None
+    first_checked: datetime | None = None
+    consecutive_failures: int = 0
+    dead_since: datetime | None = None
+    dead_checks: int = 0
+
+    def confirmed_dead(self, confirm_after: timedelta) -> bool:
+        """Seen dead on two checks in a row at least ``confirm_after`` apart."""
+        return (
+            self.state is LinkState.DEAD
+            and self.dead_checks >= 2
+            and self.dead_since is not None
+            and self.checked_at - self.dead_since >= confirm_after
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +23,16 @@ from .cache import ArticleCache
 from .config import Config
 from .errors import ConfigError
 from .lock import output_lock
-from .model import Article, Feed, FeedKind, Rejection, Selection
+from .model import Article, Feed, FeedKind, LinkResult, LoadResult, Rejection, Selection
 from .output import MANIFEST, write_outputs
 from .sources import load_scanned, scan_sources
 from .state import State
 
 if TYPE_CHECKING:  # rendering is imported only when something changed: cron runs stay fast
     from .render import RenderContext
+
+# Given the URLs of the articles to publish, their link-check results (see linkcheck.py).
+LinkLookup = Callable[[Sequence[str]], Mapping[str, LinkResult]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ class BuildReport:
     removed: tuple[str, ...]
     rendered: int = 0  # feeds rendered; the others were unchanged and skipped
     skipped: bool = False  # nothing changed since the last build: nothing was done
+    dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
+    flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +70,8 @@ class BuildReport:
             "files_unchanged": self.unchanged,
             "files_removed": list(self.removed),
             "nothing_changed": self.skipped,
+            "dropped_dead": self.dropped_dead,
+            "flagged_dead": self.flagged_dead,
         }
 
 
@@ -78,6 +85,8 @@ def _report_from_json(text: str, unchanged: int) -> BuildReport:
         rejected=tuple(Rejection(r["path"], r["reason"], r["line"]) for r in data["rejected"]),
         warnings=tuple(data["warnings"]),
         feeds=data["feeds"],
+        dropped_dead=data.get("dropped_dead", 0),
+        flagged_dead=data.get("flagged_dead", 0),
         written=(),
         unchanged=unchanged,
         removed=(),
@@ -105,7 +114,9 @@ def feed_digest(feed: Feed, context: str) -> str:
     digest = hashlib.sha1(context.encode("utf-8"))
     digest.update(repr(replace(feed, items=())).encode("utf-8"))
     for a in feed.items:
-        digest.update(f"{a.key}\0{a.digest}\0{a.provider!r}\0{a.updated}\n".encode())
+        digest.update(
+            f"{a.key}\0{a.digest}\0{a.provider!r}\0{a.updated}\0{a.link_state}\n".encode()
+        )
     return digest.hexdigest()
 
 
@@ -133,12 +144,19 @@ def _outputs_present(out: Path) -> int | None:
 
 
 def build(
-    config: Config, now: datetime, *, wait: float = 0, workers: int | None = None
+    config: Config,
+    now: datetime,
+    *,
+    wait: float = 0,
+    workers: int | None = None,
+    links: LinkLookup | None = None,
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
     ``now`` only matters for ``max_age_days``; output never holds the clock.
     ``wait`` is how long to wait for another run holding the output folder.
+    With ``links``, articles whose link is confirmed dead are dropped or
+    flagged as ``config.links.on_dead`` says, before grouping.
 
     Raises:
         ConfigError: no source is configured, or the state file is unusable.
@@ -154,6 +172,7 @@ def build(
         last_report = state.get_meta("report")
         if (
             config.state is not None
+            and links is None  # link states change with time: always look
             and not _ages_out(config)
             and last_report is not None
             and state.get_meta("fingerprint") == fingerprint
@@ -166,10 +185,13 @@ def build(
 
         cache = ArticleCache(state, config.max_file_bytes)
         loaded = load_scanned(scan, config.max_file_bytes, cache, workers or os.cpu_count() or 1)
+        loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
         selection = group_articles(loaded, config, now)
         report = _render_and_write(config, selection, state, cache)
         report = replace(
             report,
+            dropped_dead=dropped_dead,
+            flagged_dead=flagged_dead,
             files_read=loaded.files_read,
             rejected=loaded.rejections,
             warnings=loaded.notes + selection.warnings + report.warnings,
@@ -261,3 +283,21 @@ def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
     if feed.kind is not FeedKind.SITE and not feed.page:
         files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
     return files
+
+
+def _apply_links(
+    loaded: LoadResult, config: Config, links: LinkLookup | None
+) -> tuple[LoadResult, int, int]:
+    """The link policy, between load and group; nothing happens without ``links``."""
+    if links is None:
+        return loaded, 0, 0
+    from .group import apply_link_policy
+
+    results = links(article_urls(loaded, config.include_drafts))
+    articles, dropped, flagged = apply_link_policy(loaded.articles, results, config.links)
+    return replace(loaded, articles=articles), dropped, flagged
+
+
+def article_urls(loaded: LoadResult, include_drafts: bool) -> list[str]:
+    """The links a build checks: every article it may publish, each URL once, sorted."""
+    return sorted({a.url for a in loaded.articles if include_drafts or not a.draft})

@@ -44,6 +44,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE feeds (folder TEXT PRIMARY KEY, digest TEXT NOT NULL);
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: link-check results, one row per URL; times are ISO 8601 in UTC.
+    """
+    CREATE TABLE links (
+        url TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        http_status INTEGER,
+        final_url TEXT,
+        error TEXT,
+        first_checked TEXT NOT NULL,
+        last_checked TEXT NOT NULL,
+        consecutive_failures INTEGER NOT NULL,
+        dead_since TEXT,
+        dead_checks INTEGER NOT NULL
+    );
+    """,
 )
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.linkserver import LinkServer
 
 settings.register_profile(
     "ci",
@@ -88,3 +90,10 @@ def corpus() -> Path:
     if not (path / "_news").is_dir():
         pytest.skip("the shared corpus (../shared/corpus/powerapps) is not here")
     return path
+
+
+@pytest.fixture
+def link_server() -> Iterator[LinkServer]:
+    """A real HTTP server on 127.0.0.1 (see tests/linkserver.py), stopped after the test."""
+    with LinkServer() as server:
+        yield server

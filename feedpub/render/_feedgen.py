@@ -17,7 +17,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..model import Article, Feed
-from .content import article_html
+from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -127,6 +127,8 @@ def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: 
         fe.dc.dc_creator(provider.name if provider else ctx.site_title)
     for topic in article.topics:
         fe.category(term=topic)
+    if article.link_state == "dead":
+        fe.category(term=DEAD_LINK_TAG)
     for image in article.images[:1]:
         media = {"url": image.url, "medium": "image"}
         if image.width and image.height:

@@ -36,6 +36,11 @@ VIDEO_HOSTS = frozenset(
     }
 )
 MAX_RELATED = 8
+# The category (RSS, Atom) and tag (JSON Feed) of an item kept with on_dead = "flag".
+DEAD_LINK_TAG = "dead-link"
+DEAD_LINK_NOTE = (
+    "<p><em>Note: the original story no longer appears to be available at its link.</em></p>"
+)
 
 _TAGS = {"a", "b", "blockquote", "br", "em", "i", "img", "li", "ol", "p", "strong", "ul"}
 _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
@@ -109,6 +114,8 @@ def article_html(article: Article, *, allow_iframes: bool) -> str:
         parts.append(f"<p>{escape(article.excerpt)}</p>")
     verb = "Watch" if article.kind == "video" else "Read"
     parts.append(f'<p><a href="{escape(article.url)}">{verb} on {escape(provider)}</a></p>')
+    if article.link_state == "dead":
+        parts.append(DEAD_LINK_NOTE)
     related = [r for r in article.related if r.url != article.url][:MAX_RELATED]
     if related:
         links = ", ".join(

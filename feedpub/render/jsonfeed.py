@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..model import Article, Feed
-from .content import article_html
+from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -59,6 +59,7 @@ class JsonFeedRenderer:
             if article.provider.logo:
                 author["avatar"] = article.provider.logo
             item["authors"] = [author]
-        if article.topics:
-            item["tags"] = list(article.topics)
+        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state == "dead" else [])]
+        if tags:
+            item["tags"] = tags
         return item

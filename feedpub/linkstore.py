@@ -1,0 +1,143 @@
+"""Link-check results in the state file: what is cached, what is stale, what a check adds.
+
+The ``links`` table (migration 2 in state.py) holds the latest result per URL
+with its history: first check, failures in a row, and since when a link has
+been dead. Skipped links are never stored: whether a URL is skipped depends on
+the policy of the run, not on the site.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from .config import LinkPolicy
+from .errors import ConfigError
+from .model import LinkResult, LinkState
+from .state import State
+
+_FAILURES = frozenset({LinkState.DEAD, LinkState.BLOCKED, LinkState.UNKNOWN})
+_COLUMNS = (
+    "url, state, http_status, final_url, error, first_checked, last_checked,"
+    " consecutive_failures, dead_since, dead_checks"
+)
+
+
+def time_to_live(state: LinkState, policy: LinkPolicy) -> timedelta:
+    """How long a result of this class is trusted before the link is checked again."""
+    return {
+        LinkState.ALIVE: policy.ttl_alive,
+        LinkState.DEAD: policy.ttl_dead,
+        LinkState.BLOCKED: policy.ttl_blocked,
+        LinkState.UNKNOWN: policy.ttl_unknown,
+    }.get(state, timedelta(0))
+
+
+def is_fresh(result: LinkResult, policy: LinkPolicy, now: datetime) -> bool:
+    """Whether a stored result is still inside its class's time to live."""
+    return now - result.checked_at < time_to_live(result.state, policy)
+
+
+def record_check(previous: LinkResult | None, check: LinkResult) -> LinkResult:
+    """Add a new check to a URL's history.
+
+    A dead link's streak starts at its first dead check and continues only
+    while every following check finds it dead: one live (or blocked, or
+    timed-out) answer in between starts the confirmation over.
+    """
+    if check.state is LinkState.SKIPPED:
+        return check
+    first_checked = previous.first_checked if previous is not None else None
+    failures = 0
+    if check.state in _FAILURES:
+        failures = (previous.consecutive_failures if previous is not None else 0) + 1
+    dead_since, dead_checks = None, 0
+    if check.state is LinkState.DEAD:
+        if previous is not None and previous.state is LinkState.DEAD and previous.dead_since:
+            dead_since, dead_checks = previous.dead_since, previous.dead_checks + 1
+        else:
+            dead_since, dead_checks = check.checked_at, 1
+    return replace(
+        check,
+        first_checked=first_checked or check.checked_at,
+        consecutive_failures=failures,
+        dead_since=dead_since,
+        dead_checks=dead_checks,
+    )
+
+
+def load_links(state: State, urls: Sequence[str]) -> dict[str, LinkResult]:
+    """The stored results for ``urls`` (those that have one).
+
+    Raises:
+        ConfigError: the state file cannot be read.
+    """
+    found: dict[str, LinkResult] = {}
+    try:
+        for start in range(0, len(urls), 500):  # SQLite caps the number of parameters
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = state.connection.execute(
+                f"SELECT {_COLUMNS} FROM links WHERE url IN ({marks})", chunk
+            )
+            for row in rows:
+                result = _from_row(row)
+                if result is not None:
+                    found[result.url] = result
+    except sqlite3.Error as e:
+        raise ConfigError(f"cannot read link results from {state.path}: {e}") from e
+    return found
+
+
+def save_links(state: State, results: Iterable[LinkResult]) -> None:
+    """Store results (skipped ones are left out), replacing earlier ones, in one transaction.
+
+    Raises:
+        ConfigError: the state file cannot be written.
+    """
+    rows = [_to_row(r) for r in results if r.state is not LinkState.SKIPPED]
+    try:
+        with state.transaction() as connection:
+            connection.executemany(
+                f"INSERT OR REPLACE INTO links ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
+            )
+    except sqlite3.Error as e:
+        raise ConfigError(f"cannot write link results to {state.path}: {e}") from e
+
+
+def _to_row(r: LinkResult) -> tuple[object, ...]:
+    return (
+        r.url,
+        r.state.value,
+        r.http_status,
+        r.final_url,
+        r.error,
+        (r.first_checked or r.checked_at).isoformat(),
+        r.checked_at.isoformat(),
+        r.consecutive_failures,
+        r.dead_since.isoformat() if r.dead_since else None,
+        r.dead_checks,
+    )
+
+
+def _from_row(row: Any) -> LinkResult | None:  # Any: a row straight from sqlite3
+    url, state, status, final_url, error, first, last, failures, dead_since, dead = row
+    try:
+        link_state = LinkState(state)
+    except ValueError:
+        return None  # a class this feedpub does not know: check the link again
+    return LinkResult(
+        url=url,
+        state=link_state,
+        checked_at=datetime.fromisoformat(last),
+        http_status=status,
+        final_url=final_url,
+        error=error,
+        first_checked=datetime.fromisoformat(first),
+        consecutive_failures=failures,
+        dead_since=datetime.fromisoformat(dead_since) if dead_since else None,
+        dead_checks=dead,
+    )
