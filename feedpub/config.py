@@ -46,6 +46,7 @@ class Config:
     min_quality: int | None = None
     max_age_days: float | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     config_path: Path | None = None
@@ -69,6 +70,7 @@ _TOP_KEYS = {
     "min_quality",
     "max_age_days",
     "max_file_bytes",
+    "stylesheet",
     "topics",
     "providers",
 }
@@ -118,6 +120,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         max_file_bytes=_positive_int(
             raw.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES), f"{where}: max_file_bytes"
         ),
+        stylesheet=_bool(raw.get("stylesheet", True), f"{where}: stylesheet"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
     )

@@ -17,6 +17,7 @@ from .model import Feed, FeedKind, Rejection, Selection
 from .output import write_outputs
 from .pages import render_feed_page, render_index, render_opml
 from .render import RENDERERS, RenderContext
+from .render.stylesheet import STYLESHEET_NAME, render_stylesheet, stylesheet_href
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ def render_context(config: Config) -> RenderContext:
         site_domain=config.site_domain,
         language=config.language,
         generator_version=__version__,
+        stylesheet_url=stylesheet_href(config.base_url) if config.stylesheet else None,
     )
 
 
@@ -68,6 +70,8 @@ def render_site(selection: Selection, ctx: RenderContext) -> dict[str, bytes]:
         files.update(render_feed_files(feed, ctx))
     files["index.opml"] = render_opml(selection.feeds, ctx)
     files["index.html"] = render_index(selection.feeds, ctx)
+    if ctx.stylesheet_url:
+        files[STYLESHEET_NAME] = render_stylesheet()
     return files
 
 

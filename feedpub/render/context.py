@@ -14,6 +14,8 @@ class RenderContext:
     site_domain: str
     language: str
     generator_version: str
+    # Root-relative URL of feed.xsl for RSS and Atom to point browsers at; None: no styling.
+    stylesheet_url: str | None = None
 
     def folder_url(self, feed: Feed) -> str:
         """The HTML page of a feed: its folder, served with its index.html."""
