@@ -10,15 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import __version__
 from .config import Config, load_config, normalize_base_url
 from .errors import ConfigError, FeedpubError, LockError
 from .publish import BuildReport, build
+from .scaffold import scaffold_site
+from .serve import DEFAULT_HOST, DEFAULT_PORT, PreviewServer
+from .watch import watch_and_build
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -53,7 +58,44 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--include-drafts", action="store_true", default=None, help="publish drafts too")
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--quiet", action="store_true", help="print only problems")
+    _add_serve_parser(commands)
+    _add_init_parser(commands)
     return parser
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = commands.add_parser(
+        "serve",
+        help="preview the output folder over HTTP (127.0.0.1 only by default)",
+        description="Serve the output folder with feed content types, ETag/304 and gzip, "
+        "at the path of base_url. A preview, not a production server.",
+    )
+    s.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
+    s.add_argument("--out", type=Path, metavar="DIR", help="folder to serve (default: feeds)")
+    s.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})"
+    )
+    s.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="N",
+        help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    s.add_argument(
+        "--watch", action="store_true", help="build now, then rebuild when the sources change"
+    )
+    # resolve_config reads the build flags; serve takes its settings from the config file.
+    s.set_defaults(source=None, base_url=None, max_items=None, include_drafts=None, state=None)
+
+
+def _add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    i = commands.add_parser(
+        "init",
+        help="start a new site: a commented config.toml and a first article",
+        description="Write DIR/config.toml and DIR/_news/<today>-welcome.md; never overwrites.",
+    )
+    i.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -109,6 +151,67 @@ def run_build(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    if args.watch:
+        _print_summary(build(config, now=datetime.now(UTC)), quiet=False)
+    server = PreviewServer(
+        config.out,
+        args.host,
+        args.port,
+        prefix=urlsplit(config.base_url).path,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    stop = threading.Event()
+    if args.watch:
+        also = (args.config,) if args.config is not None else ()
+        if not also and DEFAULT_CONFIG.is_file():
+            also = (DEFAULT_CONFIG,)
+        watcher = threading.Thread(
+            target=watch_and_build,
+            args=(lambda: resolve_config(args), _print_rebuild, stop),
+            kwargs={"clock": lambda: datetime.now(UTC), "also_watch": also},
+            daemon=True,
+        )
+        watcher.start()
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: listening on {args.host}: others can reach this preview server; "
+            "publish with a real web server (README: Deployment)",
+            file=sys.stderr,
+        )
+    print(f"Serving {config.out} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+    return EXIT_OK
+
+
+def _print_rebuild(result: BuildReport | FeedpubError) -> None:
+    if isinstance(result, FeedpubError):
+        print(f"feedpub: rebuild failed: {result}", file=sys.stderr, flush=True)
+        return
+    print("sources changed: rebuilt", file=sys.stderr)
+    _print_summary(result, quiet=False)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    written = scaffold_site(args.dir, date.today())
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    here = "" if args.dir == Path(".") else f"cd {args.dir} && "
+    print(
+        f"next: edit {written[0].name}, then `{here}feedpub serve --watch` "
+        "and open the address it prints",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -118,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "build":
             return run_build(args)
+        if args.command == "serve":
+            return run_serve(args)
+        if args.command == "init":
+            return run_init(args)
     except LockError as e:
         print(f"feedpub: {e}", file=sys.stderr)
         return EXIT_LOCKED
