@@ -149,8 +149,7 @@ def _card(feed: Feed, ctx: RenderContext, *, featured: bool = False) -> str:
     )
     return (
         f'<li class="card{" featured" if featured else ""}">'
-        f"<h3>{name}"
-        f'<span class="pill">{_stories(feed.total)}</span></h3>{newest}'
+        f'<h3>{name} <span class="pill">{_stories(feed.total)}</span></h3>{newest}'
         f'<div class="subscribe">{_feed_url_field(feed, ctx)}{_format_links(feed, prefix)}</div></li>'
     )
 
