@@ -95,7 +95,14 @@ def _add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="start a new site: a commented config.toml and a first article",
         description="Write DIR/config.toml and DIR/_news/<today>-welcome.md; never overwrites.",
     )
-    i.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    i.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder for the new site, created if missing (default: the current folder)",
+    )
 
 
 def resolve_config(args: argparse.Namespace) -> Config:

@@ -65,7 +65,7 @@ _CONTRAST_JS = """
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
         pytest.fail(f"{reason} (CI=true: the browser test must run; .ci/run installs Chromium)")
     pytest.skip(reason)
 
@@ -80,7 +80,7 @@ def _chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The bundled example, built as if published at https://news.example.org/feeds/."""
     config = load_config(REPO / "config.toml")
     out = tmp_path_factory.mktemp("browser") / "feeds"
@@ -158,10 +158,10 @@ def _dismiss_xslt_banner(page: Any) -> bool:
     return True
 
 
-def test_the_landing_page_in_a_browser(browser: Any, site: Served) -> None:
+def test_the_landing_page_in_a_browser(browser: Any, example: Served) -> None:
     page = _page(browser, viewport=DESKTOP, color_scheme="light")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    _open(page, site.url)
+    _open(page, example.url)
     text = page.inner_text("body")
     assert page.title() == "Lantern Tech Digest"
     for expected in (
@@ -188,33 +188,33 @@ def test_the_landing_page_in_a_browser(browser: Any, site: Served) -> None:
     page.context.close()
 
     phone = _page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
-    _open(phone, site.url)
+    _open(phone, example.url)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways"
     _shot(phone, "index-phone", full_page=False)
     phone.context.close()
 
     dark = _page(browser, viewport=DESKTOP, color_scheme="dark")
-    _open(dark, site.url)
+    _open(dark, example.url)
     _assert_contrast(dark, ["body", ".lede", ".pill", ".newest", ".formats a", "button.copy"])
     _shot(dark, "index-dark", full_page=False)
     dark.context.close()
 
 
 def test_without_javascript_the_addresses_are_there_and_no_button_is(
-    browser: Any, site: Served
+    browser: Any, example: Served
 ) -> None:
     page = _page(browser, viewport=DESKTOP, java_script_enabled=False)
-    _open(page, site.url)
+    _open(page, example.url)
     address = page.locator("#url-topics-space")
     assert address.is_visible() and address.inner_text() == BASE_URL + "topics/space/rss.xml"
     assert page.locator("button.copy:visible").count() == 0
     page.context.close()
 
 
-def test_a_topic_rss_feed_opens_as_a_readable_page(browser: Any, site: Served) -> None:
+def test_a_topic_rss_feed_opens_as_a_readable_page(browser: Any, example: Served) -> None:
     page = _page(browser, viewport=DESKTOP, color_scheme="light")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    response = _open(page, site.url + "topics/space/rss.xml")
+    response = _open(page, example.url + "topics/space/rss.xml")
     assert response.headers["content-type"] == "application/xml; charset=utf-8"
     _shot(page, "rss-as-opened", full_page=False)  # with Chromium's XSLT notice, if any
     _dismiss_xslt_banner(page)
@@ -232,21 +232,21 @@ def test_a_topic_rss_feed_opens_as_a_readable_page(browser: Any, site: Served) -
     page.get_by_role("button", name="Copy").click()
     assert page.evaluate("navigator.clipboard.readText()") == BASE_URL + "topics/space/rss.xml"
     page.get_by_role("link", name="Open the web page").click()
-    page.wait_for_url(site.url + "topics/space/")
+    page.wait_for_url(example.url + "topics/space/")
     assert page.inner_text("h1") == "Space"
     page.context.close()
 
     phone = _page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
-    _open(phone, site.url + "topics/space/rss.xml")
+    _open(phone, example.url + "topics/space/rss.xml")
     _dismiss_xslt_banner(phone)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     _shot(phone, "rss-phone", full_page=False)
     phone.context.close()
 
 
-def test_an_atom_feed_and_a_feed_page_in_a_browser(browser: Any, site: Served) -> None:
+def test_an_atom_feed_and_a_feed_page_in_a_browser(browser: Any, example: Served) -> None:
     page = _page(browser, viewport=DESKTOP, color_scheme="dark")
-    _open(page, site.url + "topics/artificial-intelligence/atom.xml")
+    _open(page, example.url + "topics/artificial-intelligence/atom.xml")
     _dismiss_xslt_banner(page)
     assert page.inner_text("h1") == "Artificial Intelligence — Lantern Tech Digest"
     assert "Atom feed" in page.inner_text("header")
@@ -254,7 +254,7 @@ def test_an_atom_feed_and_a_feed_page_in_a_browser(browser: Any, site: Served) -
     _assert_contrast(page, ["body", ".lede", ".meta", ".formats a"])
     _shot(page, "atom-dark", full_page=False)
 
-    _open(page, site.url + "topics/space/")
+    _open(page, example.url + "topics/space/")
     page.emulate_media(color_scheme="light")
     assert page.inner_text("h1") == "Space"
     assert "Follow Space in your feed reader" in page.inner_text("main")
