@@ -23,7 +23,7 @@ from .errors import ConfigError, FeedpubError, LockError
 from .publish import BuildReport, build
 from .scaffold import scaffold_site
 from .serve import DEFAULT_HOST, DEFAULT_PORT, PreviewServer
-from .watch import watch_and_build
+from .watch import snapshot_config, watch_and_build
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -160,7 +160,10 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     config = resolve_config(args)
+    config_file = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    also = (config_file,) if config_file is not None else ()
     if args.watch:
+        since = snapshot_config(config, also)  # taken first: a save during the build counts
         _print_summary(build(config, now=datetime.now(UTC)), quiet=False)
     server = PreviewServer(
         config.out,
@@ -171,13 +174,10 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     stop = threading.Event()
     if args.watch:
-        also = (args.config,) if args.config is not None else ()
-        if not also and DEFAULT_CONFIG.is_file():
-            also = (DEFAULT_CONFIG,)
         watcher = threading.Thread(
             target=watch_and_build,
             args=(lambda: resolve_config(args), _print_rebuild, stop),
-            kwargs={"clock": lambda: datetime.now(UTC), "also_watch": also},
+            kwargs={"clock": lambda: datetime.now(UTC), "also_watch": also, "since": since},
             daemon=True,
         )
         watcher.start()

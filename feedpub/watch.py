@@ -47,6 +47,11 @@ def _add(seen: set[tuple[str, int, int]], path: Path) -> None:
     seen.add((str(path), info.st_mtime_ns, info.st_size))
 
 
+def snapshot_config(config: Config, also_watch: Iterable[Path] = ()) -> Snapshot:
+    """What ``watch_and_build`` compares: the sources of ``config`` and ``also_watch``."""
+    return snapshot_sources((*config.sources, *also_watch), skip=config.out)
+
+
 def watch_and_build(
     load: Callable[[], Config],
     on_result: Callable[[BuildReport | FeedpubError], None],
@@ -54,20 +59,23 @@ def watch_and_build(
     *,
     clock: Callable[[], datetime],
     also_watch: Iterable[Path] = (),
+    since: Snapshot | None = None,
     interval: float = 1.0,
 ) -> None:
     """Build whenever a source file (or a file in ``also_watch``) changes, until ``stop`` is set.
 
     ``load`` gives the config afresh for each build, so edits to the config
     file apply. Each build's report, or the FeedpubError that stopped it, goes
-    to ``on_result``; watching goes on either way. The first poll only takes
-    stock: build before calling this for an up-to-date start.
+    to ``on_result``; watching goes on either way. ``since`` is the snapshot
+    (``snapshot_config``) the current output was built from, taken before that
+    build, so a change made while it ran is not missed; without it the first
+    poll only takes stock.
     """
     extra = tuple(also_watch)
     config = load()
-    before = snapshot_sources((*config.sources, *extra), skip=config.out)
+    before = since if since is not None else snapshot_config(config, extra)
     while not stop.wait(interval):
-        now = snapshot_sources((*config.sources, *extra), skip=config.out)
+        now = snapshot_config(config, extra)
         if now == before:
             continue
         before = now
@@ -77,7 +85,7 @@ def watch_and_build(
             on_result(e)
             continue
         # Taken before building, so a change made during the build starts another one.
-        before = snapshot_sources((*config.sources, *extra), skip=config.out)
+        before = snapshot_config(config, extra)
         try:
             on_result(build(config, clock()))
         except FeedpubError as e:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -20,7 +21,7 @@ from feedpub.config import load_config
 from feedpub.errors import FeedpubError
 from feedpub.publish import BuildReport
 from feedpub.serve import accepts_gzip, locate, wants_page
-from feedpub.watch import watch_and_build
+from feedpub.watch import snapshot_config, watch_and_build
 from tests.conftest import REPO, article_text
 from tests.serving import fetch, serve_in_thread
 
@@ -269,7 +270,7 @@ def test_watch_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
     watcher = threading.Thread(
         target=watch_and_build,
         args=(lambda: config, on_result, stop),
-        kwargs={"clock": clock, "interval": 0.02},
+        kwargs={"clock": clock, "interval": 0.02, "since": snapshot_config(config)},
     )
     watcher.start()
     try:
@@ -287,3 +288,35 @@ def test_watch_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
     assert isinstance(report, BuildReport) and report.published == 4
     assert "Fresh" in (config.out / "rss.xml").read_text()
     assert not watcher.is_alive()
+
+
+def test_serve_watch_builds_serves_and_rebuilds(tmp_path: Path) -> None:
+    config = write_site(tmp_path)
+    with open(tmp_path / "serve.log", "w") as log:
+        command = ["serve", "--watch", "--config", str(config), "--port", "0"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feedpub", *command],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().split(" at ")[1].split()[0]
+            assert b"Story 2" in fetch(url, "/feeds/rss.xml").body, "built before serving"
+            draft = tmp_path / "site" / "_news" / ".fresh.md"
+            draft.write_text(article_text(title="Fresh", url="https://a.example/fresh"))
+            draft.rename(draft.with_name("2024-05-09-fresh.md"))
+            deadline = time.monotonic() + 15
+            # The rebuilt feed is served, and (just after) the rebuild is reported.
+            while b"Fresh" not in fetch(url, "/feeds/rss.xml").body or (
+                "sources changed: rebuilt" not in (tmp_path / "serve.log").read_text()
+            ):
+                assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(0.1)  # the watcher polls once a second
+        finally:
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=10) == 0
+            assert proc.stdout is not None
+            proc.stdout.close()
