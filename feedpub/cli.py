@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import __version__
 from .config import Config, load_config, normalize_base_url, positive_seconds
@@ -22,8 +24,11 @@ from .errors import ConfigError, FeedpubError, LockError
 from .linkcheck import LinkReport, check_links
 from .model import LinkResult
 from .publish import BuildReport, article_urls, build
+from .scaffold import scaffold_site
+from .serve import DEFAULT_HOST, DEFAULT_PORT, PreviewServer
 from .sources import load_sources
 from .state import State
+from .watch import snapshot_config, watch_and_build
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -87,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print every result as JSON on stdout")
     _link_options(c)
     c.set_defaults(out=None, base_url=None, max_items=None, include_drafts=None, quiet=False)
+    _add_serve_parser(commands)
+    _add_init_parser(commands)
     return parser
 
 
@@ -108,6 +115,48 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="also check links to loopback, private and link-local addresses",
+    )
+
+
+def _add_serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    s = commands.add_parser(
+        "serve",
+        help="preview the output folder over HTTP (127.0.0.1 only by default)",
+        description="Serve the output folder with feed content types, ETag/304 and gzip, "
+        "at the path of base_url. A preview, not a production server.",
+    )
+    s.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
+    s.add_argument("--out", type=Path, metavar="DIR", help="folder to serve (default: feeds)")
+    s.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})"
+    )
+    s.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="N",
+        help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    s.add_argument(
+        "--watch", action="store_true", help="build now, then rebuild when the sources change"
+    )
+    # resolve_config reads the build flags; serve takes its settings from the config file.
+    s.set_defaults(source=None, base_url=None, max_items=None, include_drafts=None, state=None)
+
+
+def _add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    i = commands.add_parser(
+        "init",
+        help="start a new site: a commented config.toml and a first article",
+        description="Write DIR/config.toml and DIR/_news/<today>-welcome.md; never overwrites.",
+    )
+    i.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="folder for the new site, created if missing (default: the current folder)",
     )
 
 
@@ -258,6 +307,67 @@ class _ProgressLine:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    config_file = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    also = (config_file,) if config_file is not None else ()
+    if args.watch:
+        since = snapshot_config(config, also)  # taken first: a save during the build counts
+        _print_summary(build(config, now=datetime.now(UTC)), quiet=False, seconds=0.0)
+    server = PreviewServer(
+        config.out,
+        args.host,
+        args.port,
+        prefix=urlsplit(config.base_url).path,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    stop = threading.Event()
+    if args.watch:
+        watcher = threading.Thread(
+            target=watch_and_build,
+            args=(lambda: resolve_config(args), _print_rebuild, stop),
+            kwargs={"clock": lambda: datetime.now(UTC), "also_watch": also, "since": since},
+            daemon=True,
+        )
+        watcher.start()
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: listening on {args.host}: others can reach this preview server; "
+            "publish with a real web server (README: Deployment)",
+            file=sys.stderr,
+        )
+    print(f"Serving {config.out} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+    return EXIT_OK
+
+
+def _print_rebuild(result: BuildReport | FeedpubError) -> None:
+    if isinstance(result, FeedpubError):
+        print(f"feedpub: rebuild failed: {result}", file=sys.stderr, flush=True)
+        return
+    print("sources changed: rebuilt", file=sys.stderr)
+    _print_summary(result, quiet=False, seconds=0.0)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    written = scaffold_site(args.dir, date.today())
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    here = "" if args.dir == Path(".") else f"cd {args.dir} && "
+    print(
+        f"next: edit {written[0].name}, then `{here}feedpub serve --watch` "
+        "and open the address it prints",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -269,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_build(args)
         if args.command == "check-links":
             return run_check_links(args)
+        if args.command == "serve":
+            return run_serve(args)
+        if args.command == "init":
+            return run_init(args)
     except LockError as e:
         print(f"feedpub: {e}", file=sys.stderr)
         return EXIT_LOCKED

@@ -74,6 +74,7 @@ class Config:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     hubs: tuple[str, ...] = ()  # WebSub hubs to advertise and ping
     archives: bool = False  # RFC 5005 archive pages beyond max_items
+    stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     config_path: Path | None = None
@@ -100,6 +101,7 @@ _TOP_KEYS = {
     "max_file_bytes",
     "hubs",
     "archives",
+    "stylesheet",
     "topics",
     "providers",
     "links",
@@ -167,6 +169,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
             for h in _list(raw.get("hubs", []), f"{where}: hubs")
         ),
         archives=_bool(raw.get("archives", False), f"{where}: archives"),
+        stylesheet=_bool(raw.get("stylesheet", True), f"{where}: stylesheet"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
         links=_link_policy(raw.get("links", {}), f"{where}: links"),

@@ -4,7 +4,8 @@
     ├── ConfigError              config.toml or a command-line value is wrong
     ├── SourceError              one article file cannot become an article (path:line)
     ├── OutputError              the output folder cannot be written safely
-    └── LockError                another build holds the output folder
+    ├── LockError                another build holds the output folder
+    └── ServeError               the preview server cannot start (no output folder, port taken)
 
 The CLI maps these to exit codes in one place; anything else is a bug.
 """
@@ -43,3 +44,7 @@ class OutputError(FeedpubError):
 
 class LockError(FeedpubError):
     """Another feedpub run holds the lock on the output folder."""
+
+
+class ServeError(FeedpubError):
+    """``feedpub serve`` cannot start: nothing to serve, or the address cannot be bound."""

@@ -1,50 +1,91 @@
 """Discovery files: the OPML subscription list and the HTML pages.
 
-``index.html`` at the top lists every feed; each feed's folder gets an
-``index.html`` of its own, which is the page the RSS channel ``<link>`` and
-the Atom ``alternate`` link point at. Every page carries
-``<link rel="alternate">`` autodiscovery for its feeds.
+``index.html`` at the top is the landing page: every topic and provider with
+its item count, newest headline, feed address and formats. Each feed's folder
+gets an ``index.html`` of its own, the page the RSS channel ``<link>`` and the
+Atom ``alternate`` link point at. Every page carries ``<link rel="alternate">``
+autodiscovery for its feeds.
+
+The pages need no JavaScript: a feed address is shown in full and selects with
+one click; a small script only adds "Copy" buttons where the clipboard works.
+Links between pages are relative, so the pages work wherever the folder is
+served (a preview server, a mirror); feed addresses shown to copy are absolute.
+Nothing here reads the clock: the same feeds give the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from html import escape
+from importlib.resources import files
 
 from lxml import etree
 
-from .model import Feed, FeedKind
+from .model import Article, Feed, FeedKind
 from .render import RENDERERS, RenderContext
 
 _FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-
-_STYLE = """
-:root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#fff;--card:#f6f8fa;--accent:#0b57d0}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9da7b3;--bg:#0d1117;--card:#161b22;--accent:#6ea8fe}}
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header,main,footer{max-width:60rem;margin:0 auto;padding:1rem}
-h1{font-size:1.6rem;margin:.5rem 0}
-h2{font-size:1.2rem;margin-top:2rem}
-a{color:var(--accent)}
-.muted{color:var(--muted)}
-table{width:100%;border-collapse:collapse}
-th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--card);vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.formats a{margin-right:.6rem;white-space:nowrap}
-ol.items{padding-left:0;list-style:none}
-ol.items li{padding:.75rem 0;border-bottom:1px solid var(--card)}
-ol.items h3{font-size:1.05rem;margin:0 0 .25rem}
-@media (max-width:40rem){th.hide,td.hide{display:none}}
-"""
+_KIND_LABELS = {FeedKind.SITE: "All stories", FeedKind.TOPIC: "Topic", FeedKind.PROVIDER: "Source"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_FEED_ICON = (
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="5" cy="19" r="2.5"/>'
+    '<path d="M2.5 9.5v3a9 9 0 0 1 9 9h3a12 12 0 0 0-12-12zm0-7v3a16 16 0 0 1 16 16h3'
+    'a19 19 0 0 0-19-19z"/></svg>'
+)
+_ABOUT_FEEDS = '<p>New to feeds? <a href="https://aboutfeeds.com/">About Feeds</a> explains them in a minute.</p>'
 
 
-def _feed_links(feed: Feed, ctx: RenderContext) -> str:
-    return "".join(
-        f'<a href="{escape(ctx.file_url(feed, r.filename))}" type="{r.media_type}">'
-        f"{_FORMAT_LABELS[r.name]}</a>"
+@cache
+def _static(name: str) -> str:
+    return (files("feedpub") / "static" / name).read_text(encoding="utf-8")
+
+
+def _name(feed: Feed) -> str:
+    """A feed's own name, without the " — Site" its title carries."""
+    return feed.title.split(" — ")[0]
+
+
+def _date(article: Article) -> str:
+    when = article.published
+    return f'<time datetime="{when.isoformat()}">{when.day} {_MONTHS[when.month - 1]} {when.year}</time>'
+
+
+def _stories(count: int) -> str:
+    return "1 story" if count == 1 else f"{count} stories"
+
+
+def _root(page_folder: str) -> str:
+    """The relative way from a page's folder up to the top of the output folder."""
+    return "../" * len(page_folder.split("/")) if page_folder else ""
+
+
+def _feed_url_field(feed: Feed, ctx: RenderContext) -> str:
+    """The feed's RSS address to copy: visible in full, selectable without JavaScript."""
+    field = "url-" + (feed.folder.replace("/", "-") if feed.folder else "site")
+    return (
+        f'<p class="feed-url"><span class="sr-only">Feed address: </span>'
+        f'<code id="{escape(field)}">{_breakable(ctx.file_url(feed, "rss.xml"))}</code>'
+        f'<button type="button" class="copy" data-copy="{escape(field)}" '
+        f'aria-label="Copy the feed address of {escape(_name(feed))}" hidden>Copy</button></p>'
+    )
+
+
+def _breakable(url: str) -> str:
+    """The URL as HTML that wraps after a "/" (``<wbr>`` adds no text to copy)."""
+    scheme, sep, rest = url.partition("://")
+    return escape(scheme + sep) + "/<wbr>".join(escape(part) for part in rest.split("/"))
+
+
+def _format_links(feed: Feed, prefix: str, label: str = "") -> str:
+    """Links to the feed in every format; ``prefix`` is the relative way to its folder."""
+    links = "".join(
+        f'<a href="{escape(prefix + r.filename)}" type="{r.media_type}" '
+        f'aria-label="{_FORMAT_LABELS[r.name]} feed: {escape(_name(feed))}">{_FORMAT_LABELS[r.name]}</a>'
         for r in RENDERERS
     )
+    lead = f'<span class="label">{label}</span>' if label else ""
+    return f'<p class="formats">{lead}{links}</p>'
 
 
 def _autodiscovery(feed: Feed, ctx: RenderContext) -> str:
@@ -55,71 +96,151 @@ def _autodiscovery(feed: Feed, ctx: RenderContext) -> str:
     )
 
 
-def _page(title: str, head_links: str, body: str, lang: str) -> bytes:
+def _page(title: str, description: str, head_links: str, body: str, ctx: RenderContext) -> bytes:
     html = (
-        f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{escape(ctx.language)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n{head_links}<style>{_STYLE}</style>\n</head>\n"
-        f"<body>\n{body}\n</body>\n</html>\n"
+        f"<title>{escape(title)}</title>\n"
+        f'<meta name="description" content="{escape(description)}">\n'
+        f"{head_links}<style>\n{_static('feedpub.css')}</style>\n</head>\n<body>\n{body}\n"
+        f'<p id="copy-status" class="sr-only" role="status"></p>\n'
+        f"<script>\n{_static('copy.js')}</script>\n</body>\n</html>\n"
     )
     return html.encode("utf-8")
 
 
-def _table(feeds: Sequence[Feed], ctx: RenderContext, heading: str) -> str:
+def _header(eyebrow: str, title: str, lede: str) -> str:
+    return (
+        f'<header class="site"><div class="wrap"><p class="eyebrow">{eyebrow}</p>'
+        f'<h1>{escape(title)}</h1><p class="lede">{escape(lede)}</p></div></header>'
+    )
+
+
+def _footer(ctx: RenderContext, root: str | None) -> str:
+    """The page footer; ``root`` is the way to the landing page, None on the landing page."""
+    home = (
+        f'<a href="{root or "./"}">All feeds of {escape(ctx.site_title)}</a> · '
+        if root is not None
+        else ""
+    )
+    return (
+        f'<footer class="site"><div class="wrap"><p>{home}'
+        f'<a href="{root or ""}index.opml" type="text/x-opml" download>OPML subscription list</a></p>'
+        f"<p>Feeds in RSS 2.0, Atom 1.0 and JSON Feed 1.1, published with feedpub.</p>"
+        f"</div></footer>"
+    )
+
+
+def _card(feed: Feed, ctx: RenderContext, *, featured: bool = False) -> str:
+    """One feed on the landing page: name, count, newest headline, address, formats."""
+    prefix = feed.folder + "/" if feed.folder else ""
+    newest = ""
+    if feed.items:
+        top = feed.items[0]
+        newest = (
+            f'<p class="newest">Newest: <a href="{escape(top.url)}">{escape(top.title)}</a>'
+            f" · {_date(top)}</p>"
+        )
+    # The site feed's page is the landing page itself.
+    name = (
+        "Everything"
+        if feed.kind is FeedKind.SITE
+        else f'<a href="{escape(prefix)}">{escape(_name(feed))}</a>'
+    )
+    return (
+        f'<li class="card{" featured" if featured else ""}">'
+        f'<h3>{name} <span class="pill">{_stories(feed.total)}</span></h3>{newest}'
+        f'<div class="subscribe">{_feed_url_field(feed, ctx)}{_format_links(feed, prefix)}</div></li>'
+    )
+
+
+def _card_section(feeds: Sequence[Feed], ctx: RenderContext, slug: str, heading: str) -> str:
     if not feeds:
         return ""
-    rows = []
-    for feed in feeds:
-        newest = feed.items[0].title if feed.items else ""
-        name = feed.title.split(" — ")[0]
-        rows.append(
-            f'<tr><td><a href="{escape(ctx.folder_url(feed))}">{escape(name)}</a></td>'
-            f'<td class="n">{feed.total}</td>'
-            f'<td class="hide muted">{escape(newest)}</td>'
-            f'<td class="formats">{_feed_links(feed, ctx)}</td></tr>'
-        )
+    cards = "".join(_card(f, ctx) for f in feeds)
     return (
-        f'<section aria-labelledby="h-{heading.lower()}"><h2 id="h-{heading.lower()}">{heading}</h2>'
-        f'<table><thead><tr><th scope="col">Feed</th><th scope="col">Items</th>'
-        f'<th scope="col" class="hide">Newest</th><th scope="col">Subscribe</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f'<section aria-labelledby="{slug}"><h2 id="{slug}">{heading} '
+        f'<span class="count">({len(feeds)})</span></h2><ul class="cards">{cards}</ul></section>'
     )
 
 
 def render_index(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:
-    """The top ``index.html``: every feed, with item counts and links to each format."""
+    """The top ``index.html``: what feeds are, then every feed with its count and formats."""
     site = next(f for f in feeds if f.kind is FeedKind.SITE)
     topics = [f for f in feeds if f.kind is FeedKind.TOPIC]
     providers = [f for f in feeds if f.kind is FeedKind.PROVIDER]
     links = _autodiscovery(site, ctx) + "".join(_autodiscovery(f, ctx) for f in topics)
+    eyebrow = f'<span class="badge">{_FEED_ICON} News feeds</span>'
     body = (
-        f"<header><h1>{escape(site.title)}</h1>"
-        f'<p class="muted">{escape(site.description)}</p></header>\n<main>'
-        f"<p>All stories: {_feed_links(site, ctx)} · "
-        f'<a href="{escape(ctx.base_url)}index.opml" type="text/x-opml">OPML (all feeds)</a></p>'
-        f"{_table(topics, ctx, 'Topics')}{_table(providers, ctx, 'Providers')}</main>"
+        '<a class="skip" href="#main">Skip to the feeds</a>\n'
+        f"{_header(eyebrow, site.title, site.description)}\n"
+        '<main id="main" class="wrap">'
+        '<section class="intro" aria-labelledby="what"><h2 id="what">Follow the news in your feed reader</h2>'
+        "<p>Each feed below is a list of the latest stories that a feed reader app "
+        "(NetNewsWire, Feedly, Inoreader, Thunderbird and many more) checks for you: new stories "
+        "arrive in your reader as they are published. No account, no tracking.</p>"
+        "<p><strong>To subscribe</strong>, copy a feed’s address into your reader. Every feed also "
+        "comes as Atom and JSON Feed; RSS works everywhere. To follow everything at once, import "
+        f'the <a href="index.opml" type="text/x-opml" download>OPML subscription list</a>.</p>'
+        f"{_ABOUT_FEEDS}</section>"
+        '<section aria-labelledby="all"><h2 id="all">All stories</h2>'
+        f'<ul class="cards wide">{_card(site, ctx, featured=True)}</ul></section>'
+        f"{_card_section(topics, ctx, 'topics', 'Topics')}"
+        f"{_card_section(providers, ctx, 'sources', 'Sources')}</main>\n"
+        f"{_footer(ctx, None)}"
     )
-    return _page(site.title, links, body, ctx.language)
+    return _page(site.title, site.description, links, body, ctx)
+
+
+def _item(article: Article) -> str:
+    image = article.images[0] if article.images else None
+    media = ""
+    if image is not None:
+        size = (
+            f' width="{image.width}" height="{image.height}"'
+            if image.width and image.height
+            else ""
+        )
+        media = f'<img src="{escape(image.url)}" alt=""{size} loading="lazy" decoding="async">'
+    meta = []
+    if article.provider is not None:
+        meta.append(f'<span class="provider">{escape(article.provider.name)}</span>')
+    if article.kind == "video":
+        meta.append("Video")
+    meta.append(_date(article))
+    excerpt = f'<p class="excerpt">{escape(article.excerpt)}</p>' if article.excerpt else ""
+    return (
+        f'<li class="item{"" if media else " no-image"}">{media}<div>'
+        f'<h3><a href="{escape(article.url)}">{escape(article.title)}</a></h3>'
+        f'<p class="meta">{" · ".join(meta)}</p>{excerpt}</div></li>'
+    )
 
 
 def render_feed_page(feed: Feed, ctx: RenderContext) -> bytes:
-    """A feed's own ``index.html``: its items, newest first, and its subscribe links."""
-    items = []
-    for article in feed.items:
-        provider = article.provider.name if article.provider else ""
-        when = article.published.strftime("%Y-%m-%d %H:%M UTC")
-        items.append(
-            f'<li><h3><a href="{escape(article.url)}">{escape(article.title)}</a></h3>'
-            f'<div class="muted">{escape(provider)} · <time datetime="{article.published.isoformat()}">'
-            f"{when}</time></div><p>{escape(article.excerpt)}</p></li>"
-        )
-    body = (
-        f'<header><p><a href="{escape(ctx.base_url)}">{escape(ctx.site_title)}</a></p>'
-        f'<h1>{escape(feed.title)}</h1><p class="muted">{escape(feed.description)}</p>'
-        f"<p>Subscribe: {_feed_links(feed, ctx)}</p></header>\n"
-        f'<main><ol class="items">{"".join(items)}</ol></main>'
+    """A feed's own ``index.html``: how to subscribe, then its items, newest first."""
+    root = _root(feed.folder)
+    name = _name(feed)
+    eyebrow = (
+        f'<a href="{root}">{escape(ctx.site_title)}</a>'
+        f'<span class="badge">{_FEED_ICON} {_KIND_LABELS[feed.kind]} feed</span>'
     )
-    return _page(feed.title, _autodiscovery(feed, ctx), body, ctx.language)
+    shown = (
+        f"{len(feed.items)} of {feed.total}" if feed.total > len(feed.items) else len(feed.items)
+    )
+    body = (
+        '<a class="skip" href="#stories">Skip to the stories</a>\n'
+        f"{_header(eyebrow, name, feed.description)}\n"
+        '<main id="main" class="wrap">'
+        f'<section class="intro" aria-labelledby="subscribe"><h2 id="subscribe">Follow {escape(name)} '
+        "in your feed reader</h2><p>Copy this address into your feed reader app, and new stories "
+        "arrive there as they are published.</p>"
+        f"{_feed_url_field(feed, ctx)}{_format_links(feed, '', 'Formats')}{_ABOUT_FEEDS}</section>"
+        f'<section aria-labelledby="stories"><h2 id="stories">Latest stories '
+        f'<span class="count">({shown})</span></h2>'
+        f'<ol class="items">{"".join(_item(a) for a in feed.items)}</ol></section></main>\n'
+        f"{_footer(ctx, root)}"
+    )
+    return _page(feed.title, feed.description, _autodiscovery(feed, ctx), body, ctx)
 
 
 def render_opml(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:

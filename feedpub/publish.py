@@ -205,6 +205,7 @@ def _render_and_write(
 ) -> BuildReport:
     from .pages import render_index, render_opml
     from .render import RenderContext
+    from .render.stylesheet import stylesheet_href
 
     ctx = RenderContext(
         base_url=config.base_url,
@@ -213,6 +214,7 @@ def _render_and_write(
         language=config.language,
         generator_version=__version__,
         hubs=config.hubs,
+        stylesheet_url=stylesheet_href(config.base_url) if config.stylesheet else None,
     )
     context = f"{__version__}\0{ctx!r}"
     stored = dict(state.connection.execute("SELECT folder, digest FROM feeds").fetchall())
@@ -236,6 +238,10 @@ def _render_and_write(
     subscriptions = [feed for feed in selection.feeds if not feed.page]
     files["index.opml"] = render_opml(subscriptions, ctx)
     files["index.html"] = render_index(subscriptions, ctx)
+    if ctx.stylesheet_url:
+        from .render.stylesheet import STYLESHEET_NAME, render_stylesheet
+
+        files[STYLESHEET_NAME] = render_stylesheet()
     result = write_outputs(config.out, files, keep=kept)
 
     # Digests are recorded only once the files they vouch for are in place.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..model import Feed
 from ._feedgen import add_entry, new_generator
 from .context import RenderContext
+from .stylesheet import add_stylesheet_pi
 
 
 class AtomRenderer:
@@ -21,4 +22,4 @@ class AtomRenderer:
         for article in feed.items:
             add_entry(fg, article, ctx, atom=True)
         data: bytes = fg.atom_str(pretty=True)
-        return data
+        return add_stylesheet_pi(data, ctx.stylesheet_url) if ctx.stylesheet_url else data

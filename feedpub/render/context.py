@@ -15,6 +15,8 @@ class RenderContext:
     language: str
     generator_version: str
     hubs: tuple[str, ...] = ()
+    # Root-relative URL of feed.xsl for RSS and Atom to point browsers at; None: no styling.
+    stylesheet_url: str | None = None
 
     def folder_url(self, feed: Feed) -> str:
         """The HTML page of a feed (an archive page's is its feed's): the folder's index.html."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..model import Feed
 from ._feedgen import add_entry, new_generator
 from .context import RenderContext
+from .stylesheet import add_stylesheet_pi
 
 
 class RssRenderer:
@@ -19,4 +20,4 @@ class RssRenderer:
         for article in feed.items:
             add_entry(fg, article, ctx, atom=False)
         data: bytes = fg.rss_str(pretty=True)
-        return data
+        return add_stylesheet_pi(data, ctx.stylesheet_url) if ctx.stylesheet_url else data

@@ -1,0 +1,46 @@
+"""A new site: ``feedpub init`` writes a commented config.toml and a first article."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+
+from .errors import OutputError
+
+CONFIG_NAME = "config.toml"
+ARTICLES = "_news"
+
+
+def scaffold_site(root: Path, today: date) -> tuple[Path, ...]:
+    """Write ``config.toml`` and ``_news/<today>-welcome.md`` below ``root``.
+
+    Nothing is overwritten: if either file exists, neither is written.
+
+    Raises:
+        OutputError: a file to write already exists, or the folder cannot be written.
+    """
+    static = files("feedpub") / "static"
+    article = static.joinpath("init-welcome.md").read_text(encoding="utf-8")
+    planned = {
+        root / CONFIG_NAME: static.joinpath("init-config.toml").read_text(encoding="utf-8"),
+        root / ARTICLES / f"{today.isoformat()}-welcome.md": article.replace(
+            "@DATE@", today.isoformat()
+        ),
+    }
+    existing = [path for path in planned if path.exists() or path.is_symlink()]
+    if existing:
+        raise OutputError(
+            f"{existing[0]} already exists: feedpub init never overwrites a file; "
+            "pick an empty folder (feedpub init DIR)"
+        )
+    written: list[Path] = []
+    try:
+        for path, text in planned.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "x", encoding="utf-8") as f:  # "x": fail rather than overwrite
+                f.write(text)
+            written.append(path)
+    except OSError as e:
+        raise OutputError(f"cannot write {e.filename or root}: {e.strerror or e}") from e
+    return tuple(written)
