@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import NamedTuple, cast
 
 from .model import Article, Image, Provider, Rejection, Related
 from .state import State
@@ -27,9 +27,11 @@ RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trust
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class FileStamp:
-    """What the file system says of an article file, without reading it."""
+class FileStamp(NamedTuple):
+    """What the file system says of an article file, without reading it.
+
+    A NamedTuple, not a dataclass: one is made per file on every run.
+    """
 
     path: str
     size: int
@@ -44,6 +46,7 @@ class CachedResult:
     rejection: Rejection | None
     notes: tuple[str, ...]
     sha1: str
+    draft_skipped: bool = False  # a draft, read without building its article
 
 
 def _micros(moment: datetime) -> int:
@@ -133,15 +136,8 @@ class ArticleCache:
         self.state = state
         self.fingerprint = cache_fingerprint(max_file_bytes)
 
-    def lookup(
-        self, stamps: Sequence[FileStamp], now_ns: int
-    ) -> tuple[dict[str, CachedResult], list[FileStamp], list[FileStamp]]:
-        """Split files into cache hits, misses, and racy ones whose hash must decide.
-
-        Returns the hits by path, the misses, and the racy files (with their
-        cached results among the hits, to be confirmed by ``confirm_racy``).
-        """
-        rows = {
+    def _rows(self) -> dict[str, Row]:
+        return {
             row[0]: row
             for row in self.state.connection.execute(
                 "SELECT path, size, mtime_ns, cached_ns, fingerprint, sha1, rejection, notes, "
@@ -149,7 +145,16 @@ class ArticleCache:
                 "digest FROM articles"
             )
         }
-        reader = RowReader()
+
+    def lookup(
+        self, stamps: Sequence[FileStamp], now_ns: int, reader: RowReader
+    ) -> tuple[dict[str, CachedResult], list[FileStamp], list[FileStamp]]:
+        """Split files into cache hits, misses, and racy ones whose hash must decide.
+
+        Returns the hits by path, the misses, and the racy files (with their
+        cached results among the hits: the caller compares their bytes' hash).
+        """
+        rows = self._rows()
         hits: dict[str, CachedResult] = {}
         misses: list[FileStamp] = []
         racy: list[FileStamp] = []
@@ -162,7 +167,7 @@ class ArticleCache:
                 misses.append(stamp)
                 continue
             hits[stamp.path] = reader.read(row)
-            if row[2] != stamp.mtime_ns or row[3] - stamp.mtime_ns < RACY_NS:
+            if row[2] != stamp.mtime_ns or cast(int, row[3]) - stamp.mtime_ns < RACY_NS:
                 racy.append(stamp)
         return hits, misses, racy
 
@@ -224,30 +229,37 @@ class ArticleCache:
 class RowReader:
     """Turns cache rows back into results; shares the Provider and topic tuples rows repeat."""
 
-    def __init__(self) -> None:
+    def __init__(self, skip_drafts: bool = False) -> None:
+        self.skip_drafts = skip_drafts
         self.providers: dict[str, Provider] = {}
         self.topics: dict[str, tuple[str, ...]] = {}
 
     def read(self, row: Row) -> CachedResult:
-        path, sha1, rejection, notes = str(row[0]), str(row[5]), row[6], row[7]
-        note_list = tuple(json.loads(str(notes))) if notes else ()
+        path, sha1, rejection, notes = cast(
+            tuple[str, str, str | None, str | None], row[:1] + row[5:8]
+        )
+        note_list = tuple(json.loads(notes)) if notes else ()
         if rejection is not None:
-            reason, line = json.loads(str(rejection))
+            reason, line = json.loads(rejection)
             return CachedResult(None, Rejection(path, reason, line), note_list, sha1)
-        key, title, url, published, quality, heat, kind, draft, topics, provider, digest = row[8:19]
+        if self.skip_drafts and row[15]:
+            return CachedResult(None, None, note_list, sha1, draft_skipped=True)
+        key, title, url, published, quality, heat, kind, draft, topics, provider, digest = cast(
+            tuple[str, str, str, int, int, int, str, int, str, str | None, str], row[8:19]
+        )
         article = Article(
-            key=str(key),
-            path=path,
-            title=str(title),
-            url=str(url),
-            published=_from_micros(cast(int, published)),
-            quality=cast(int, quality),
-            heat=cast(int, heat),
-            kind=str(kind),
-            provider=self._provider(str(provider)) if provider else None,
-            topics=self._topics(str(topics)),
+            key,
+            path,
+            title,
+            url,
+            _EPOCH + timedelta(microseconds=published),
+            quality,
+            heat,
+            kind,
+            provider=self._provider(provider) if provider else None,
+            topics=self._topics(topics),
             draft=bool(draft),
-            digest=str(digest),
+            digest=digest,
         )
         return CachedResult(article, None, note_list, sha1)
 

@@ -16,19 +16,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import __version__
 from .config import Config, load_config, normalize_base_url, positive_seconds
 from .errors import ConfigError, FeedpubError, LockError
-from .linkcheck import LinkReport, check_links
 from .model import LinkResult
 from .publish import BuildReport, article_urls, build
-from .scaffold import scaffold_site
-from .serve import DEFAULT_HOST, DEFAULT_PORT, PreviewServer
 from .sources import load_sources
 from .state import State
-from .watch import snapshot_config, watch_and_build
+
+if TYPE_CHECKING:
+    from .linkcheck import LinkReport
+
+# Link checking, serving and scaffolding are imported by their commands only: a cron
+# build that finds nothing changed should not pay for httpx, asyncio or http.server.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -274,6 +279,8 @@ def run_check_links(args: argparse.Namespace) -> int:
 
 
 def _check(config: Config, urls: Sequence[str], fresh: bool, *, quiet: bool) -> LinkReport:
+    from .linkcheck import check_links
+
     progress = _ProgressLine() if sys.stderr.isatty() and not quiet else None
     with State.open(config.state) as state:
         try:
@@ -308,6 +315,9 @@ class _ProgressLine:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from .serve import PreviewServer
+    from .watch import snapshot_config, watch_and_build
+
     config = resolve_config(args)
     config_file = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     also = (config_file,) if config_file is not None else ()
@@ -356,6 +366,8 @@ def _print_rebuild(result: BuildReport | FeedpubError) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from .scaffold import scaffold_site
+
     written = scaffold_site(args.dir, date.today())
     for path in written:
         print(f"wrote {path}", file=sys.stderr)

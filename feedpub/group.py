@@ -7,6 +7,7 @@ argument, so the same input always gives the same feeds.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,6 +26,9 @@ from .model import (
 )
 from .taxonomy import Taxonomy, build_taxonomy, normalize_name
 
+# Lowercase scheme and host, no userinfo, port or fragment, a path or nothing after the host.
+_ALREADY_CANONICAL = re.compile(r"https?://[a-z0-9.-]*[a-z0-9-](?:/[^#]*)?")
+
 
 def canonical_url(url: str) -> str:
     """The URL two files must share to be the same story.
@@ -32,6 +36,8 @@ def canonical_url(url: str) -> str:
     Scheme and host are case-insensitive, a default port and the fragment say
     nothing about the page (RFC 3986 § 6.2.2-6.2.3); path and query are kept.
     """
+    if _ALREADY_CANONICAL.fullmatch(url):  # most URLs: no parsing needed
+        return url if url.find("/", url.find("//") + 2) > 0 else url + "/"
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
@@ -89,6 +95,8 @@ def select_articles(
 
 def _unique_keys(articles: list[Article]) -> list[Article]:
     """Two different stories may come from files of one name in two sources: keep ids distinct."""
+    if len({a.key for a in articles}) == len(articles):
+        return articles
     seen: dict[str, int] = {}
     result: list[Article] = []
     for article in sorted(articles, key=lambda a: (a.key, a.path)):
@@ -204,6 +212,7 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     order never depends on the file system.
     """
     articles, drafts, duplicates = select_articles(loaded.articles, config.include_drafts)
+    drafts += loaded.drafts_skipped
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.

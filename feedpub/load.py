@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 import yaml
@@ -62,9 +63,11 @@ _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _HAS_YEAR = re.compile(r"\d{4}")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """An article file to load: where it is, how to name it, and its stat when listed."""
+class SourceFile(NamedTuple):
+    """An article file to load: where it is, how to name it, and its stat when listed.
+
+    A NamedTuple, not a dataclass: one is made per file on every run.
+    """
 
     path: str | Path
     display: str

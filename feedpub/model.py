@@ -142,6 +142,7 @@ class LoadResult:
     providers: tuple[Provider, ...] = ()
     files_read: int = 0
     notes: tuple[str, ...] = ()
+    drafts_skipped: int = 0  # drafts counted but not loaded (include_drafts is off)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .cache import ArticleCache
 from .config import Config
-from .errors import ConfigError
+from .errors import ConfigError, SourceError
 from .lock import output_lock
 from .model import Article, Feed, FeedKind, LinkResult, LoadResult, Rejection, Selection
 from .output import MANIFEST, write_outputs
@@ -166,16 +166,19 @@ def build(
     """
     if not config.sources:
         raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
-    scan = scan_sources(config.sources)  # fails before anything is created
+    for source in config.sources:  # fail before anything is created
+        if not source.exists():
+            raise SourceError(source, "source folder does not exist")
     with output_lock(config.out, wait), State.open(config.state) as state:
+        last_fingerprint, last_report = state.get_meta("fingerprint"), state.get_meta("report")
+        scan = scan_sources(config.sources)
         fingerprint = _build_fingerprint(config, scan.fingerprint())
-        last_report = state.get_meta("report")
         if (
             config.state is not None
             and links is None  # link states change with time: always look
             and not _ages_out(config)
             and last_report is not None
-            and state.get_meta("fingerprint") == fingerprint
+            and last_fingerprint == fingerprint
         ):
             present = _outputs_present(config.out)
             if present is not None:
@@ -184,7 +187,13 @@ def build(
         from .group import group_articles
 
         cache = ArticleCache(state, config.max_file_bytes)
-        loaded = load_scanned(scan, config.max_file_bytes, cache, workers or os.cpu_count() or 1)
+        loaded = load_scanned(
+            scan,
+            config.max_file_bytes,
+            cache,
+            workers or os.cpu_count() or 1,
+            include_drafts=config.include_drafts,
+        )
         loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
         selection = group_articles(loaded, config, now)
         report = _render_and_write(config, selection, state, cache)

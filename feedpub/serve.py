@@ -44,7 +44,7 @@ from . import __version__
 from .errors import ServeError
 from .render import RENDERERS
 
-DEFAULT_HOST = "127.0.0.1"
+DEFAULT_HOST = "127.0.0.1"  # the CLI's defaults too (kept in cli.py, which imports this lazily)
 DEFAULT_PORT = 8000
 CACHE_CONTROL = "no-cache"
 

@@ -108,16 +108,24 @@ def parse_files(
 
 
 def load_scanned(
-    scan: Scan, max_file_bytes: int, cache: ArticleCache, workers: int = 1
+    scan: Scan,
+    max_file_bytes: int,
+    cache: ArticleCache,
+    workers: int = 1,
+    include_drafts: bool = True,
 ) -> LoadResult:
     """Load every scanned file, from the cache where it is unchanged.
+
+    Without ``include_drafts``, drafts are counted (``drafts_skipped``) but
+    not built: a cron run over a large site need not pay for them.
 
     Every article comes back light (no excerpt, HTML, images or related
     stories): ``cache.hydrate`` fills in the ones to be rendered.
     """
     now_ns = time.time_ns()
     by_path = {f.display: f for f in scan.files}
-    hits, to_parse, racy = cache.lookup(scan.stamps, now_ns)
+    reader = RowReader(skip_drafts=not include_drafts)
+    hits, to_parse, racy = cache.lookup(scan.stamps, now_ns, reader)
     unchanged: list[FileStamp] = []
     for stamp in racy:
         # The mtime cannot vouch for the content: the bytes' hash decides.
@@ -136,15 +144,16 @@ def load_scanned(
     cache.store(rows)
     cache.forget_others(by_path)
     outcomes = dict(hits)
-    reader = RowReader()
     for row in rows:
         outcomes[str(row[0])] = reader.read(row)
 
     articles: list[Article] = []
     rejections: list[Rejection] = []
     notes = list(scan.notes)
+    drafts_skipped = 0
     for file in scan.files:
         outcome = outcomes[file.display]
+        drafts_skipped += outcome.draft_skipped
         if outcome.article is not None:
             articles.append(outcome.article)
         if outcome.rejection is not None:
@@ -157,6 +166,7 @@ def load_scanned(
         providers=scan.providers,
         files_read=len(scan.files),
         notes=tuple(notes),
+        drafts_skipped=drafts_skipped,
     )
 
 

@@ -36,7 +36,8 @@ class Taxonomy:
     warnings: tuple[str, ...] = ()
 
     def topic(self, name: str) -> Topic | None:
-        return self.topics.get(normalize_name(name))
+        topic = self.topics.get(name)  # most names come as they were first seen
+        return topic if topic is not None else self.topics.get(normalize_name(name))
 
     def provider(self, provider: Provider | None) -> Provider | None:
         if provider is None:
@@ -122,10 +123,11 @@ def build_taxonomy(
             if alias:
                 known.setdefault(normalize_name(alias), topic)
 
+    # Articles repeat a few names thousands of times: count names, then normalize each once.
+    name_counts = Counter(name for article in articles for name in article.topics)
     spellings: dict[str, Counter[str]] = {}
-    for article in articles:
-        for name in article.topics:
-            spellings.setdefault(normalize_name(name), Counter())[name] += 1
+    for name, count in name_counts.items():
+        spellings.setdefault(normalize_name(name), Counter())[name] += count
 
     wanted: dict[str, str] = {}
     display: dict[str, str] = {}
@@ -143,10 +145,12 @@ def build_taxonomy(
             display[norm] = best
             wanted[norm] = slugify(best)
     slugs, warnings = assign_slugs(wanted, preferred, "topic")
-    resolved_topics = {
-        norm: Topic(slug=slugs[norm], name=display[norm], description=descriptions.get(norm, ""))
-        for norm in spellings
-    }
+    resolved_topics: dict[str, Topic] = {}
+    for norm, counts in spellings.items():
+        topic = Topic(slug=slugs[norm], name=display[norm], description=descriptions.get(norm, ""))
+        resolved_topics[norm] = topic
+        for spelling in counts:
+            resolved_topics.setdefault(spelling, topic)
 
     orgs = {provider_identity(p): p for p in organizations}
     names: dict[str, Counter[str]] = {}
