@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -84,27 +84,24 @@ def _parse_chunk(
 
 def parse_files(
     files: Sequence[tuple[SourceFile, FileStamp]], max_bytes: int, workers: int, now_ns: int
-) -> list[Row]:
-    """Parse files into cache rows, in order; on several cores when there are enough files.
+) -> Iterator[list[Row]]:
+    """Parse files into cache rows, chunk by chunk in order; on every core when it pays.
 
     Workers send back rows of plain values, not Article objects: pickling
-    dataclasses across processes would cost more than the parsing saves.
+    dataclasses across processes would cost more than the parsing saves. The
+    caller stores each chunk as it arrives, while the workers go on parsing.
     """
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        return _parse_chunk(list(files), max_bytes, now_ns)
+        yield _parse_chunk(list(files), max_bytes, now_ns)
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
     # fork: workers start in milliseconds and inherit the imported loader.
     context = multiprocessing.get_context("fork")
-    rows: list[Row] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for chunk_rows in pool.map(
-            _parse_chunk, chunks, [max_bytes] * len(chunks), [now_ns] * len(chunks)
-        ):
-            rows.extend(chunk_rows)
-    return rows
+        yield from pool.map(_parse_chunk, chunks, [max_bytes] * len(chunks), [now_ns] * len(chunks))
 
 
 def load_scanned(
@@ -140,12 +137,14 @@ def load_scanned(
             to_parse.append(stamp)
     if unchanged:
         cache.touch(unchanged, now_ns)
-    rows = parse_files([(by_path[s.path], s) for s in to_parse], max_file_bytes, workers, now_ns)
-    cache.store(rows)
-    cache.forget_others(by_path)
     outcomes = dict(hits)
-    for row in rows:
-        outcomes[str(row[0])] = reader.read(row)
+    for rows in parse_files(
+        [(by_path[s.path], s) for s in to_parse], max_file_bytes, workers, now_ns
+    ):
+        cache.store(rows)
+        for row in rows:
+            outcomes[str(row[0])] = reader.read(row)
+    cache.forget_others(by_path)
 
     articles: list[Article] = []
     rejections: list[Rejection] = []
