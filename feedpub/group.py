@@ -181,7 +181,7 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
         )
     ]
     feeds.extend(_topic_feeds(articles, taxonomy, config, now, warnings))
-    feeds.extend(_provider_feeds(articles, taxonomy, config, now))
+    feeds.extend(_provider_feeds(articles, config, now))
     return Selection(
         articles=tuple(articles),
         feeds=tuple(feeds),
@@ -247,13 +247,13 @@ def _topic_feeds(
     return feeds
 
 
-def _provider_feeds(
-    articles: Sequence[Article], taxonomy: Taxonomy, config: Config, now: datetime
-) -> list[Feed]:
+def _provider_feeds(articles: Sequence[Article], config: Config, now: datetime) -> list[Feed]:
     members: dict[str, list[Article]] = {}
     providers = {}
     for article in articles:
-        provider = taxonomy.provider(article.provider)
+        # Already resolved by group_articles: resolving again would look the slug
+        # up as an identity and lose every provider whose slug is not its domain.
+        provider = article.provider
         if provider is None:
             continue
         providers[provider.domain] = provider

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import nh3
 
 from ..model import Article
+from ..text import strip_xml_illegal
 
 VIDEO_HOSTS = frozenset(
     {
@@ -67,6 +68,9 @@ def sanitize_html(source: str, *, allow_iframes: bool) -> str:
         attribute_filter=_keep_video_sources,
         strip_comments=True,
     )
+    # nh3 decodes character references, so "&#1;" comes out as a raw control
+    # character that XML 1.0 cannot carry.
+    cleaned = strip_xml_illegal(cleaned)
     # An iframe whose source was refused would render as an empty box.
     return cleaned.replace("<iframe></iframe>", "") if allow_iframes else cleaned
 
