@@ -181,6 +181,9 @@ def read_yaml(
     except yaml.MarkedYAMLError as e:
         line = _line(first_line, e.problem_mark or e.context_mark)
         problem = e.problem or e.context or "malformed YAML"
+        if problem == "exceeded maximum nesting depth":  # libyaml 0.2.6's own limit (1000)
+            message = f"{what} is nested over {MAX_YAML_DEPTH} levels deep"
+            raise SourceError(display, message, line) from e
         raise SourceError(display, f"YAML error in {what}: {problem}", line) from e
     except yaml.YAMLError as e:
         raise SourceError(display, f"YAML error in {what}: {e}", first_line) from e

@@ -227,7 +227,7 @@ def parse_article(text: str, path: Path, display: str, notes: list[str] | None =
     kind = data.get("type")
     kind_text = kind.strip().lower() if isinstance(kind, str) and kind.strip() else "article"
 
-    provider = _provider(f, data.get("provider"), url)
+    provider = _provider(f, data.get("provider"), url, notes)
     topics = _topics(f, data.get("topics"))
     images = _images(f, "images", data.get("images"), notes)
     related = _related(f, data.get("related"), notes)
@@ -277,7 +277,7 @@ def _article_url(f: _Fields) -> str:
         url = f.text(key, value).strip()
         problem = url_problem(url)
         if problem:
-            raise f.error(key, f"{key} {problem}: {_short(url)}")
+            raise f.error(key, f"{key} {problem}: {_shown(url)}")
         return url
     raise SourceError(f.display, "no usable URL: webUrl and originalUrl are both missing")
 
@@ -356,7 +356,7 @@ def _truthy(f: _Fields, key: str, value: object) -> bool:
     raise f.error(key, f"{key} must be true or false, got {_describe(value)}")
 
 
-def _provider(f: _Fields, value: object, url: str) -> Provider | None:
+def _provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider | None:
     if value is None:
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         return Provider(name=host, domain=host) if host else None
@@ -372,7 +372,7 @@ def _provider(f: _Fields, value: object, url: str) -> Provider | None:
         name = domain
     if not name:
         return None
-    logos = _images(f, "provider", value.get("images"), [])
+    logos = _images(f, "provider", value.get("images"), notes)
     return Provider(name=name, domain=domain, logo=logos[0].url if logos else None)
 
 
@@ -402,16 +402,17 @@ def _images(f: _Fields, key: str, value: object, notes: list[str]) -> tuple[Imag
         value = [{"url": value}]
     if not isinstance(value, list):
         raise f.error(key, f"{key} must be a list of images, got {_describe(value)}")
+    what = "an image" if key == "images" else f"a {key} logo"
     images: list[Image] = []
     for item in value:
         raw = item.get("url") if isinstance(item, dict) else item
         if not isinstance(raw, str):
-            notes.append(f"{f.display}: an image without a URL was left out")
+            notes.append(f"{f.display}: {what} without a URL was left out")
             continue
         url = raw.strip()
         problem = url_problem(url)
         if problem:
-            notes.append(f"{f.display}: image left out, its URL {problem}: {_short(url)}")
+            notes.append(f"{f.display}: {what} was left out, its URL {problem}: {_shown(url)}")
             continue
         width = item.get("width") if isinstance(item, dict) else None
         height = item.get("height") if isinstance(item, dict) else None
@@ -437,9 +438,14 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
             continue
         title = item.get("title")
         url = item.get("webUrl") or item.get("originalUrl") or item.get("url")
-        if not isinstance(title, str) or not isinstance(url, str) or url_problem(url.strip()):
+        if not isinstance(title, str) or not clean_text(title) or not isinstance(url, str):
+            notes.append(f"{f.display}: a related story without a title or a URL was left out")
+            continue
+        url = url.strip()
+        problem = url_problem(url)
+        if problem:
             notes.append(
-                f"{f.display}: a related story without a title or a usable URL was left out"
+                f"{f.display}: a related story was left out, its URL {problem}: {_shown(url)}"
             )
             continue
         provider = item.get("provider")
@@ -476,6 +482,14 @@ def _describe(value: object) -> str:
     if isinstance(value, bytes):
         return "binary data"
     return f"a {type(value).__name__}"
+
+
+def _shown(text: str) -> str:
+    """``text`` shortened, with invisible characters escaped: a bidi override
+    quoted in a message would otherwise turn the rest of the terminal line around."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return _short(text)
 
 
 def _short(text: str, limit: int = 80) -> str:
