@@ -33,6 +33,9 @@ _HAS_YEAR = re.compile(r"\d{4}")
 # data; a backslash is read as "/" by browsers, so its meaning is unclear too.
 _URL_FORBIDDEN = frozenset('"<>\\`')
 _MAX_NUMBER = 10**15
+# Each topic is a feed of its own, four files: one file must not make thousands.
+MAX_TOPICS = 20
+MAX_NOTES = 5  # per file
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,7 @@ def parse_article(text: str, path: Path, display: str, notes: list[str] | None =
         SourceError: the file cannot become an article; the message says why.
     """
     notes = notes if notes is not None else []
+    first_note = len(notes)
     front = parse_front_matter(text, display)
     data = front.data
     f = _Fields(front, display)
@@ -228,9 +232,12 @@ def parse_article(text: str, path: Path, display: str, notes: list[str] | None =
     kind_text = kind.strip().lower() if isinstance(kind, str) and kind.strip() else "article"
 
     provider = _provider(f, data.get("provider"), url, notes)
-    topics = _topics(f, data.get("topics"))
+    topics = _topics(f, data.get("topics"), notes)
     images = _images(f, "images", data.get("images"), notes)
     related = _related(f, data.get("related"), notes)
+    if len(notes) - first_note > MAX_NOTES:  # a thousand bad images are one problem
+        more = len(notes) - first_note - MAX_NOTES
+        notes[first_note + MAX_NOTES :] = [f"{display}: and {more:,} more like these"]
 
     return Article(
         key=_article_key(path, published),
@@ -376,23 +383,27 @@ def _provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider
     return Provider(name=name, domain=domain, logo=logos[0].url if logos else None)
 
 
-def _topics(f: _Fields, value: object) -> tuple[str, ...]:
+def _topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list):
         raise f.error("topics", f"topics must be a list of names, got {_describe(value)}")
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered, and membership in constant time
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise f.error(
                 "topics", f"topics must be a list of names, got an item {_describe(item)}"
             )
         name = clean_text(str(item))
-        if name and name not in names:
-            names.append(name)
-    return tuple(names)
+        if name:
+            names[name] = None
+    if len(names) > MAX_TOPICS:
+        notes.append(
+            f"{f.display}: {len(names):,} topics; only the first {MAX_TOPICS} are published"
+        )
+    return tuple(names)[:MAX_TOPICS]
 
 
 def _images(f: _Fields, key: str, value: object, notes: list[str]) -> tuple[Image, ...]:

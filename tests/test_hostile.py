@@ -19,7 +19,7 @@ import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -28,8 +28,9 @@ import yaml
 from lxml import etree, html
 
 from feedpub.config import Config
-from feedpub.group import canonical_url
+from feedpub.group import canonical_url, select_articles
 from feedpub.load import SourceFile, load_file
+from feedpub.model import Article
 from feedpub.publish import build
 from tests.conftest import BASE_URL, CORPUS, REPO, article_text
 from tests.feedcheck import check_feed_folder
@@ -315,6 +316,7 @@ MEASURE = """
 import json, resource, sys
 from pathlib import Path
 from feedpub.load import SourceFile, load_file
+from feedpub.model import Article
 path, limit = Path(sys.argv[1]), int(sys.argv[2])
 scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
@@ -453,3 +455,37 @@ def test_symlinks_in_the_output_folder_never_lead_out_of_it(tmp_path: Path) -> N
     assert not (out / "providers" / "one.example").is_symlink()
     assert (out / "providers" / "gone.example").is_symlink()  # never written, never followed
     assert not any(r.startswith(("topics/gone", "..", "/")) for r in report.removed)
+
+
+# --------------------------------------------------------------------------- amplification
+
+
+def test_one_file_cannot_make_thousands_of_feeds_or_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "many.md"
+    topics = ", ".join(f"t{i}" for i in range(20_000))
+    images = ", ".join(["javascript:x"] * 20_000)
+    path.write_text(HEAD + f"topics: [{topics}]\nimages: [{images}]\n---\n")
+    result = load_file(SourceFile(path, "many.md"), 1 << 20)
+    assert result.article is not None
+    assert result.article.topics == tuple(f"t{i}" for i in range(20))
+    assert result.notes[0] == "many.md: 20,000 topics; only the first 20 are published"
+    assert len(result.notes) == 6
+    assert result.notes[-1] == "many.md: and 19,996 more like these"
+
+
+def test_a_thousand_stories_at_one_instant_still_get_distinct_dates() -> None:
+    instant = datetime(2024, 5, 1, tzinfo=UTC)
+    stories = [
+        Article(
+            key=f"2024-05-01:s{i}",
+            path=f"s{i}.md",
+            title=f"S{i}",
+            url=f"https://a.example/{i}",
+            published=instant,
+        )
+        for i in range(2500)
+    ]
+    kept, _, _ = select_articles(stories, include_drafts=False)  # looped forever past 999
+    updated = [a.updated_at for a in kept]
+    assert len(set(updated)) == 2500
+    assert all(instant < u < instant + timedelta(seconds=1) for u in updated)
