@@ -14,7 +14,7 @@ import stat
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -33,6 +33,10 @@ _HAS_YEAR = re.compile(r"\d{4}")
 # data; a backslash is read as "/" by browsers, so its meaning is unclear too.
 _URL_FORBIDDEN = frozenset('"<>\\`')
 _MAX_NUMBER = 10**15
+_RFC822_ZONES = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+}  # fmt: skip
 # Each topic is a feed of its own, four files: one file must not make thousands.
 MAX_TOPICS = 20
 MAX_NOTES = 5  # per file
@@ -326,10 +330,13 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            if not _HAS_YEAR.search(raw):
+            # No date needs 100 characters; dateutil takes seconds on a long one.
+            if len(raw) > 100 or not _HAS_YEAR.search(raw):
                 raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from None
             try:
-                parsed = dateparser.parse(raw, default=datetime(2000, 1, 1))
+                parsed = dateparser.parse(raw, default=datetime(2000, 1, 1), tzinfos=_zone)
+            except _UnknownZoneError as e:
+                raise f.error(key, f"{key} has an unknown time zone: {_short(raw)!r}") from e
             except (ValueError, OverflowError) as e:
                 raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from e
     else:
@@ -340,6 +347,27 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError) as e:
         raise f.error(key, f"{key} is out of range: {_short(str(value))!r}") from e
+
+
+class _UnknownZoneError(ValueError):
+    pass
+
+
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """Time zones for dateutil: offsets, UTC and the zone names of RFC 822 § 5, nothing else.
+
+    Left to itself, dateutil reads a name it does not know as no zone at all (with
+    a warning), and a name of the machine's own zone as local time, so the same
+    file would give different dates on different machines.
+    """
+    if offset is not None:
+        return timezone(timedelta(seconds=offset))  # ValueError beyond ±24 h
+    if name is None:
+        return None
+    hours = _RFC822_ZONES.get(name.upper())
+    if hours is None:
+        raise _UnknownZoneError(name)
+    return timezone(timedelta(hours=hours))
 
 
 def _truthy(f: _Fields, key: str, value: object) -> bool:

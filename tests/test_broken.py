@@ -129,3 +129,20 @@ def test_text_cleaning_removes_every_control_and_folds_every_break() -> None:
     assert clean_text("one\x85two\u2028three\u2029four\r\n\tfive") == "one two three four five"
     assert clean_text("we&#8217;re &amp;amp; &#1;done") == "we\u2019re &amp; done"
     assert clean_text("\u202eright-to-left\u202c stays") == "\u202eright-to-left\u202c stays"
+
+
+@pytest.mark.parametrize(
+    ("written", "utc"),
+    [
+        ("Wed, 01 May 2024 10:00:00 GMT", "2024-05-01T10:00:00+00:00"),
+        ("1 May 2024 10:00 EST", "2024-05-01T15:00:00+00:00"),
+        ("1 May 2024 10:00 +0200", "2024-05-01T08:00:00+00:00"),
+        ("2024-05-01 10:00", "2024-05-01T10:00:00+00:00"),
+    ],
+)
+def test_zone_names_of_rfc_822_and_offsets_are_read_the_same_on_every_machine(
+    write_article: Callable[..., Path], written: str, utc: str
+) -> None:
+    result = load_file(SourceFile(write_article("d.md", date=f'"{written}"'), "d.md"), 1 << 20)
+    assert result.article is not None, result.rejection
+    assert result.article.published.isoformat() == utc
