@@ -187,6 +187,10 @@ def read_yaml(
         raise SourceError(display, f"YAML error in {what}: {problem}", line) from e
     except yaml.YAMLError as e:
         raise SourceError(display, f"YAML error in {what}: {e}", first_line) from e
+    except UnicodeDecodeError as e:  # libyaml checks the stream, not %-escapes in tags
+        raise SourceError(
+            display, f"YAML error in {what}: a tag is not UTF-8 once its %-escapes are decoded"
+        ) from e
     except RecursionError as e:  # the pure-Python composer, where libyaml is missing
         raise SourceError(display, f"{what} is nested too deeply") from e
     lines: dict[str, int] = {}
