@@ -84,18 +84,26 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             ) from e
 
 
+def _scalar(node: Node, tag: str) -> ScalarNode:
+    if not isinstance(node, ScalarNode):
+        kind = "a mapping" if isinstance(node, MappingNode) else "a list"
+        raise ConstructorError(
+            None, None, f"{tag} needs a single value, not {kind}", node.start_mark
+        )
+    return node
+
+
 def _construct_text(loader: SafeConstructor, node: Node) -> str:
-    assert isinstance(node, ScalarNode)
-    return str(loader.construct_scalar(node))
+    return str(loader.construct_scalar(_scalar(node, "!!timestamp")))
 
 
 def _construct_int(loader: SafeConstructor, node: Node) -> int:
-    assert isinstance(node, ScalarNode)
-    if len(node.value) > MAX_NUMBER_DIGITS:
+    scalar = _scalar(node, "!!int")
+    if len(scalar.value) > MAX_NUMBER_DIGITS:
         raise ConstructorError(
-            None, None, f"the number {_short(node.value)!r} has too many digits", node.start_mark
+            None, None, f"the number {_short(scalar.value)!r} has too many digits", node.start_mark
         )
-    return loader.construct_yaml_int(node)
+    return loader.construct_yaml_int(scalar)
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
