@@ -140,6 +140,27 @@ def test_any_text_as_front_matter_is_an_article_or_a_clean_rejection(
     load_text(scratch, text.encode("utf-8", "surrogatepass"))
 
 
+# The pieces YAML is made of, hostile ones first: tags, %-escapes, anchors,
+# aliases, merges, escapes of halves of surrogate pairs, every kind of break.
+_WORDS = r"""
+    ! !! % %ED %A0 %80 %FF %0A &a *a << : - [ ] { } , ? | > ' " \ \u \ud83d \ude00 \x85 #
+    title webUrl topics provider name images url related https://e.com/ javascript: 2024-05-01
+    0x 1e9 .inf .nan ~ \u00e9 \U0001f600 !!timestamp !!python/object:os.system !!int !!float
+    !!binary !!set !!omap !!pairs !!str !!seq !!map !!merge !!null !!bool !!value --- ...
+    %YAML %TAG tag:x,2000: yes null 12:30:45 0o17 + _ é 😀
+"""
+YAML_PIECES = st.sampled_from([*_WORDS.split(), " ", "  ", "\n", "\t", "\u2028", "\x85", "\ufeff"])
+VALID = "title: t\nwebUrl: https://e.com/a\npublishedDateTime: 2024-05-01\n"
+
+
+@given(st.lists(YAML_PIECES, max_size=40).map("".join), st.integers(0, 2))
+def test_yaml_assembled_from_its_hostile_pieces_is_an_article_or_a_clean_rejection(
+    scratch: Path, pieces: str, where: int
+) -> None:
+    block = (pieces + "\n" + VALID, VALID + pieces, VALID.replace("title: t", "title: " + pieces))
+    load_text(scratch, f"---\n{block[where]}\n---\n".encode("utf-8", "surrogatepass"))
+
+
 @given(st.binary(max_size=200))
 def test_any_bytes_are_an_article_or_a_clean_rejection(scratch: Path, raw: bytes) -> None:
     load_text(scratch, b"---\ntitle: " + raw + b"\n---\n")
