@@ -48,6 +48,7 @@ _INT = "tag:yaml.org,2002:int"
 # the two noncharacters; dropped, since XML 1.0 could not carry them either.
 _UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _LINE_SEPARATORS = re.compile("[\x85\u2028\u2029]")
+_SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 # \uD83D\uDE00 not preceded by an odd number of backslashes (an escaped backslash).
 _ESCAPED_PAIR = re.compile(
     r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
@@ -211,11 +212,9 @@ def read_yaml(
 
 def normalize_yaml_text(block: str) -> str:
     """The YAML text as the parser should see it (see the module docstring)."""
-    if _LINE_SEPARATORS.search(block):
-        block = _LINE_SEPARATORS.sub(" ", block)
-    if _UNREADABLE.search(block):
-        block = _UNREADABLE.sub("", block)
-    if "\\u" in block or "\\U" in block:
+    if _SUSPECT.search(block):  # one scan in the usual case
+        block = _UNREADABLE.sub("", _LINE_SEPARATORS.sub(" ", block))
+    if "\\ud" in block or "\\uD" in block:
         block = _ESCAPED_PAIR.sub(_join_pair, block)
     return block
 
@@ -269,23 +268,28 @@ def check_size(node: Node, display: str, first_line: int, what: str = "front mat
     walk sees the graph as the tree the data will be and stops at a node
     budget, so it costs bounded time whatever the document.
     """
-    budget = MAX_YAML_NODES
+    budget = MAX_YAML_NODES - 1
     stack: list[tuple[Node, int]] = [(node, 0)]
     while stack:
         current, depth = stack.pop()
-        budget -= 1
-        if budget < 0:
-            line = _line(first_line, current.start_mark)
-            raise SourceError(display, f"{what} expands to over {MAX_YAML_NODES:,} values", line)
-        if depth > MAX_YAML_DEPTH:
-            line = _line(first_line, current.start_mark)
-            raise SourceError(display, f"{what} is nested over {MAX_YAML_DEPTH} levels deep", line)
         if isinstance(current, MappingNode):
-            for key, value in current.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
+            children = [part for pair in current.value for part in pair]
         elif isinstance(current, SequenceNode):
-            stack.extend((item, depth + 1) for item in current.value)
+            children = current.value
+        else:
+            continue
+        if not children:
+            continue
+        # Scalars are counted here and never stacked: most nodes cost one subtraction.
+        budget -= len(children)
+        if budget < 0 or depth + 1 > MAX_YAML_DEPTH:
+            line = _line(first_line, children[-1].start_mark)
+            if budget < 0:
+                raise SourceError(
+                    display, f"{what} expands to over {MAX_YAML_NODES:,} values", line
+                )
+            raise SourceError(display, f"{what} is nested over {MAX_YAML_DEPTH} levels deep", line)
+        stack.extend((child, depth + 1) for child in children if not isinstance(child, ScalarNode))
 
 
 def _kind(value: object) -> str:

@@ -299,7 +299,8 @@ def url_problem(url: str) -> str | None:
     Only http(s) with a host; no white space, control, format (bidi, zero-width),
     surrogate or unassigned characters, none of ``" < > \\ ` ``; IRIs are fine.
     """
-    if any(unicodedata.category(c)[0] in "ZC" for c in url):
+    plain = url.isascii() and url.isprintable() and " " not in url  # the usual case, fast
+    if not plain and any(unicodedata.category(c)[0] in "ZC" for c in url):
         return "holds spaces or control characters"
     try:
         parts = urlsplit(url)
@@ -311,7 +312,7 @@ def url_problem(url: str) -> str | None:
         return "is not an http(s) URL"
     if not host:
         return "has no host"
-    if any(c in _URL_FORBIDDEN for c in url):
+    if not _URL_FORBIDDEN.isdisjoint(url):
         return 'holds characters a URL cannot (" < > \\ `)'
     return None
 
