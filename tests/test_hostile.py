@@ -489,3 +489,30 @@ def test_a_thousand_stories_at_one_instant_still_get_distinct_dates() -> None:
     updated = [a.updated_at for a in kept]
     assert len(set(updated)) == 2500
     assert all(instant < u < instant + timedelta(seconds=1) for u in updated)
+
+
+def test_hostile_taxonomy_files_are_notes_and_their_ids_stay_safe(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "_news").mkdir(parents=True)
+    (site / "_news" / "2024-05-01-a.md").write_text(article_text(topics=["Escape", "Bomb"]))
+    topics = site / "_data" / "topics"
+    topics.mkdir(parents=True)
+    (topics / "00-escape.yaml").write_text("_id: ../../../etc\nname: Escape\n")
+    (topics / "01-bomb.yaml").write_bytes((BROKEN / "alias-bomb.md").read_bytes()[4:-28])
+    (topics / "02-deep.yaml").write_text("name: Deep\nkeywords: " + "[" * 40_000 + "\n")
+    (topics / "03-python.yaml").write_text("name: !!python/object/apply:os.system [touch x]\n")
+    orgs = site / "_data" / "organizations"
+    orgs.mkdir()
+    (orgs / "evil.md").write_text("---\nname: '<b>Evil</b>'\ndomain: ../../evil\n---\n")
+    out = tmp_path / "out"
+    report = build(
+        Config(sources=(site,), out=out, base_url=BASE_URL), datetime(2026, 11, 27, tzinfo=UTC)
+    )
+    assert report.rejected == ()
+    notes = "\n".join(report.warnings)
+    assert "01-bomb.yaml:" in notes and "taxonomy file expands to over 100,000 values" in notes
+    assert "02-deep.yaml:2: taxonomy file is nested over 64 levels deep; left out" in notes
+    assert (
+        "03-python.yaml:1: YAML error in taxonomy file: could not determine a constructor" in notes
+    )
+    assert sorted(p.name for p in (out / "topics").iterdir()) == ["bomb", "etc"]
