@@ -114,7 +114,9 @@ def _distinct_updates(articles: list[Article]) -> list[Article]:
 
     Feed readers and the W3C validator take two entries with one ``updated``
     as a mistake. Each story in such a group is moved up by 1-999 ms, chosen
-    from a hash of its own id, so the shift never depends on the others.
+    from a hash of its own id, so the shift never depends on the others. A
+    group of more than 999 (a scraper that dates every story at midnight)
+    also takes microseconds, so it stays within the second.
     """
     by_instant: dict[datetime, list[int]] = {}
     for index, article in enumerate(articles):
@@ -124,15 +126,15 @@ def _distinct_updates(articles: list[Article]) -> list[Article]:
         if len(indexes) < 2:
             continue
         used: set[int] = set()
+        slots = max(999, len(indexes))  # never fewer slots than stories: the probe ends
         for index in sorted(indexes, key=lambda i: articles[i].key):
             digest = hashlib.sha1(articles[index].key.encode("utf-8")).digest()
-            millis = int.from_bytes(digest[:4], "big") % 999 + 1
-            while millis in used:
-                millis = millis % 999 + 1
-            used.add(millis)
-            result[index] = replace(
-                articles[index], updated=instant + timedelta(milliseconds=millis)
-            )
+            slot = int.from_bytes(digest[:4], "big") % slots
+            while slot in used:
+                slot = (slot + 1) % slots
+            used.add(slot)
+            shift = timedelta(milliseconds=slot % 999 + 1, microseconds=slot // 999)
+            result[index] = replace(articles[index], updated=instant + shift)
     return result
 
 

@@ -7,60 +7,39 @@ costs the others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+import stat
+import unicodedata
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
-import yaml
-
 from .cache import PARSER_VERSION, payload_of
 from .errors import SourceError
+from .frontmatter import FrontMatter, parse_front_matter, read_yaml
 from .model import Article, Image, Provider, Rejection, Related, Topic
 from .text import clean_text, strip_xml_illegal
-from .yamlload import load_yaml
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
-MAX_YAML_NODES = 100_000  # far above any real article; stops alias ("billion laughs") bombs
-MAX_YAML_DEPTH = 64
 
-_BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
-try:
-    _BaseLoader = yaml.CSafeLoader  # libyaml: ~10x faster than the pure-Python loader
-except AttributeError:  # pragma: no cover - only where PyYAML was built without libyaml
-    _BaseLoader = yaml.SafeLoader
-
-
-class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader that leaves timestamps as strings.
-
-    Dates are parsed by us, so a bad one (month 13) is a clean message with a
-    line instead of PyYAML's bare ValueError, and naive/offset forms are
-    handled in one place.
-    """
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-
-# C0/C1 controls: YAML refuses them in a stream and XML 1.0 cannot carry most of
-# them, so they are dropped before parsing rather than costing the article.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
-_PLAIN_HTTP_URL = re.compile(
-    r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"(?:[/?#][!-~]*)?"
-)
-_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f]")
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _HAS_YEAR = re.compile(r"\d{4}")
+# Never valid in a URL (RFC 3986 § 2) and only ever seen in mangled or hostile
+# data; a backslash is read as "/" by browsers, so its meaning is unclear too.
+_URL_FORBIDDEN = frozenset('"<>\\`')
+_MAX_NUMBER = 10**15
+_RFC822_ZONES = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+}  # fmt: skip
+# Each topic is a feed of its own, four files: one file must not make thousands.
+MAX_TOPICS = 20
+MAX_NOTES = 5  # per file
 
 
 class SourceFile(NamedTuple):
@@ -102,7 +81,7 @@ def find_sources(source: Path) -> tuple[list[SourceFile], Path | None]:
     """
     if source.is_file():
         info = source.stat()
-        return [SourceFile(source, str(source), info.st_size, info.st_mtime_ns)], None
+        return [SourceFile(source, display_name(source), info.st_size, info.st_mtime_ns)], None
     if not source.is_dir():
         raise SourceError(source, "source folder does not exist")
     site_root: Path | None = None
@@ -128,12 +107,27 @@ def _walk(folder: str, files: list[SourceFile]) -> None:
         if entry.is_dir(follow_symlinks=False):
             _walk(entry.path, files)
         elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
+            display = display_name(entry.path)
             try:
                 info = entry.stat()
             except OSError:
-                files.append(SourceFile(entry.path, entry.path))  # loading will say why
+                files.append(SourceFile(entry.path, display))  # loading will say why
                 continue
-            files.append(SourceFile(entry.path, entry.path, info.st_size, info.st_mtime_ns))
+            files.append(SourceFile(entry.path, display, info.st_size, info.st_mtime_ns))
+
+
+def display_name(path: str | Path) -> str:
+    """``path`` as printable text: undecodable bytes and control characters escaped.
+
+    A file name is bytes on POSIX; one that is not UTF-8 must still be named
+    in a message (and in ``--json``) without breaking the output.
+    """
+    if isinstance(path, str) and path.isprintable() and path.isascii():
+        return path  # the usual case, without a round trip through bytes
+    raw = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if raw.isprintable():
+        return raw
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in raw)
 
 
 # --------------------------------------------------------------------------- one file
@@ -149,14 +143,12 @@ def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
         text = decode_text(data, source.display)
         article = parse_article(text, source.path, source.display, notes)
     except SourceError as e:
-        return LoadedFile(None, Rejection(source.display, e.reason, e.line), (), sha1)
-    digest = f"{PARSER_VERSION}:{sha1}"
-    return LoadedFile(
-        replace(article, digest=digest), None, tuple(notes), sha1, payload_of(article)
-    )
+        return LoadedFile(None, Rejection(source.display, e.reason, e.line), tuple(notes), sha1)
+    article = replace(article, digest=f"{PARSER_VERSION}:{sha1}")
+    return LoadedFile(article, None, tuple(notes), sha1, payload_of(article))
 
 
-def read_text(path: Path, display: str, max_bytes: int) -> str:
+def read_text(path: str | Path, display: str, max_bytes: int) -> str:
     """Read a file as UTF-8 (a BOM is allowed), refusing what is not text.
 
     Raises:
@@ -166,14 +158,19 @@ def read_text(path: Path, display: str, max_bytes: int) -> str:
 
 
 def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
-    """Read a file whole, refusing one over ``max_bytes`` before reading it.
+    """Read a regular file whole, refusing one over ``max_bytes`` before reading it.
 
     Raises:
-        SourceError: unreadable or too large.
+        SourceError: unreadable, not a regular file, or too large.
     """
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        # O_NONBLOCK: opening a FIFO named like an article must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceError(display, "not a regular file")
+            size = info.st_size
             if size > max_bytes:
                 raise SourceError(
                     display,
@@ -195,6 +192,8 @@ def decode_text(data: bytes, display: str) -> str:
     """
     if not data.strip():
         raise SourceError(display, "empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(display, "not UTF-8 text: UTF-16 (byte order mark); save it as UTF-8")
     nul = data.find(b"\x00")
     if nul >= 0:
         raise SourceError(display, f"binary file, not text (NUL byte at offset {nul})")
@@ -207,101 +206,19 @@ def decode_text(data: bytes, display: str) -> str:
         ) from e
 
 
-def split_front_matter(text: str, display: str) -> tuple[str, int]:
-    """Return the YAML between the ``---`` fences and the line it starts on.
-
-    Raises:
-        SourceError: no opening fence, or no closing one.
-    """
-    first_line_end = text.find("\n")
-    first_line = text if first_line_end < 0 else text[:first_line_end]
-    if first_line.rstrip("\r \t") != "---":
-        raise SourceError(display, "no front matter: the file must start with a '---' line", 1)
-    if first_line_end < 0:
-        raise SourceError(display, "front matter is not closed by a '---' line", 1)
-    start = first_line_end + 1
-    fence = _FENCE.search(text, start)
-    if fence is None:
-        raise SourceError(display, "front matter is not closed by a '---' line", 1)
-    return text[start : fence.start()], 2
-
-
-def parse_front_matter(text: str, display: str) -> tuple[Mapping[str, object], str, int]:
-    """Parse a file's front matter into a mapping.
-
-    Raises:
-        SourceError: the YAML is malformed, unsafe, too large, or not a mapping.
-    """
-    block, first_line = split_front_matter(text, display)
-    if _CONTROL_CHARS.search(block):
-        block = _CONTROL_CHARS.sub("", block)
-    try:
-        data = load_yaml(block, _FrontMatterLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = first_line + mark.line if mark is not None else None
-        problem = e.problem or e.context or "malformed YAML"
-        raise SourceError(display, f"YAML error in front matter: {problem}", line) from e
-    except yaml.YAMLError as e:
-        raise SourceError(display, f"YAML error in front matter: {e}", first_line) from e
-    except (ValueError, TypeError, OverflowError) as e:
-        # PyYAML raises plain ValueError for explicitly tagged values it cannot build.
-        raise SourceError(display, f"front matter has a value that cannot be read: {e}") from e
-    except RecursionError as e:
-        raise SourceError(display, "front matter is nested too deeply") from e
-    if data is None:
-        raise SourceError(display, "front matter is empty", first_line)
-    if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise SourceError(
-            display, f"front matter must be a mapping of keys, got a {kind}", first_line
-        )
-    if "*" in block:  # only aliases can make a document expand past its own size
-        _check_size(data, display)
-    return data, block, first_line
-
-
-def _check_size(data: object, display: str) -> None:
-    """Refuse documents whose expansion is huge (aliases) or absurdly deep.
-
-    Aliases make YAML a graph: a few lines can name billions of nodes. The walk
-    stops at a node budget, so it costs bounded time whatever the document.
-    """
-    budget = MAX_YAML_NODES
-    stack: list[tuple[object, int]] = [(data, 0)]
-    while stack:
-        node, depth = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise SourceError(display, f"front matter expands to over {MAX_YAML_NODES:,} values")
-        if depth > MAX_YAML_DEPTH:
-            raise SourceError(display, f"front matter is nested over {MAX_YAML_DEPTH} levels deep")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-
-
 # --------------------------------------------------------------------------- fields
 
 
 class _Fields:
     """Typed access to one front-matter mapping, with messages that name the line."""
 
-    def __init__(self, data: Mapping[str, object], block: str, first_line: int, display: str):
-        self.data = data
-        self.block = block
-        self.first_line = first_line
+    def __init__(self, front: FrontMatter, display: str):
+        self.data = front.data
+        self.front = front
         self.display = display
 
     def error(self, key: str, message: str) -> SourceError:
-        return SourceError(self.display, message, self.line_of(key))
-
-    def line_of(self, key: str) -> int | None:
-        match = re.search(rf"^{re.escape(key)}[ \t]*:", self.block, re.M)
-        if match is None:
-            return None
-        return self.first_line + self.block.count("\n", 0, match.start())
+        return SourceError(self.display, message, self.front.line_of(key))
 
     def text(self, key: str, value: object, *, required: bool = False) -> str:
         if value is None:
@@ -317,18 +234,17 @@ class _Fields:
     def number(self, key: str, value: object) -> int:
         if value is None or value == "":
             return 0
-        if isinstance(value, bool):
+        number: float | None = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number = float(value.strip())
+        if number is None or number != number or abs(number) == float("inf"):
             raise self.error(key, f"{key} must be a number, got {_describe(value)}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value == value and abs(value) < 1e15:
-            return round(value)
-        if isinstance(value, str):
-            try:
-                return round(float(value.strip()))
-            except (ValueError, OverflowError):
-                pass
-        raise self.error(key, f"{key} must be a number, got {_describe(value)}")
+        if abs(number) >= _MAX_NUMBER:
+            raise self.error(key, f"{key} is out of range: {_describe(value)}")
+        return round(number)
 
 
 def parse_article(
@@ -342,11 +258,13 @@ def parse_article(
         SourceError: the file cannot become an article; the message says why.
     """
     notes = notes if notes is not None else []
-    data, block, first_line = parse_front_matter(text, display)
-    f = _Fields(data, block, first_line, display)
+    first_note = len(notes)
+    front = parse_front_matter(text, display)
+    data = front.data
+    f = _Fields(front, display)
 
     title = clean_text(f.text("title", data.get("title"), required=True))
-    if not title:
+    if not _visible(title):
         raise f.error("title", "title is empty")
 
     url = _article_url(f)
@@ -359,10 +277,13 @@ def parse_article(
     kind = data.get("type")
     kind_text = kind.strip().lower() if isinstance(kind, str) and kind.strip() else "article"
 
-    provider = _provider(f, data.get("provider"), url)
-    topics = _topics(f, data.get("topics"))
+    provider = _provider(f, data.get("provider"), url, notes)
+    topics = _topics(f, data.get("topics"), notes)
     images = _images(f, "images", data.get("images"), notes)
     related = _related(f, data.get("related"), notes)
+    if len(notes) - first_note > MAX_NOTES:  # a thousand bad images are one problem
+        more = len(notes) - first_note - MAX_NOTES
+        notes[first_note + MAX_NOTES :] = [f"{display}: and {more:,} more like these"]
 
     return Article(
         key=_article_key(path, published),
@@ -383,15 +304,21 @@ def parse_article(
     )
 
 
+def _visible(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces, controls and format characters."""
+    return any(unicodedata.category(c)[0] not in "ZC" for c in text)
+
+
 def _article_key(path: str | Path, published: datetime) -> str:
     """``<date>:<name>`` from the file name, the Jekyll way; the date falls back to publication.
 
-    Percent-encoded to the characters a ``tag:`` URI's specific part allows (RFC 4151).
+    Percent-encoded to the characters a ``tag:`` URI's specific part allows (RFC 4151),
+    from the name's bytes, so a name that is not UTF-8 still gives a key.
     """
     stem = os.path.splitext(os.path.basename(path))[0]
     match = _DATED_NAME.match(stem)
     day = match.group(1) if match else published.date().isoformat()
-    name = match.group(2) if match else stem
+    name = os.fsencode(match.group(2) if match else stem)
     return f"{day}:{quote(name, safe='-._~!$()*+,;=:@')}"
 
 
@@ -403,16 +330,19 @@ def _article_url(f: _Fields) -> str:
         url = f.text(key, value).strip()
         problem = url_problem(url)
         if problem:
-            raise f.error(key, f"{key} {problem}: {_short(url)}")
+            raise f.error(key, f"{key} {problem}: {_shown(url)}")
         return url
     raise SourceError(f.display, "no usable URL: webUrl and originalUrl are both missing")
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a link in a feed, or None if it can."""
-    if _PLAIN_HTTP_URL.fullmatch(url):
-        return None  # the common case, without urlsplit's cost
-    if _URL_JUNK.search(url):
+    """Why ``url`` cannot be a link in a feed, or None if it can.
+
+    Only http(s) with a host; no white space, control, format (bidi, zero-width),
+    surrogate or unassigned characters, none of ``" < > \\ ` ``; IRIs are fine.
+    """
+    plain = url.isascii() and url.isprintable() and " " not in url  # the usual case, fast
+    if not plain and any(unicodedata.category(c)[0] in "ZC" for c in url):
         return "holds spaces or control characters"
     try:
         parts = urlsplit(url)
@@ -424,6 +354,8 @@ def url_problem(url: str) -> str | None:
         return "is not an http(s) URL"
     if not host:
         return "has no host"
+    if not _URL_FORBIDDEN.isdisjoint(url):
+        return 'holds characters a URL cannot (" < > \\ `)'
     return None
 
 
@@ -441,12 +373,15 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
-            if not _HAS_YEAR.search(raw):
+            # No date needs 100 characters; dateutil takes seconds on a long one.
+            if len(raw) > 100 or not _HAS_YEAR.search(raw):
                 raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from None
             from dateutil import parser as dateparser  # only for the rare non-ISO date
 
             try:
-                parsed = dateparser.parse(raw, default=datetime(2000, 1, 1))
+                parsed = dateparser.parse(raw, default=datetime(2000, 1, 1), tzinfos=_zone)
+            except _UnknownZoneError as e:
+                raise f.error(key, f"{key} has an unknown time zone: {_short(raw)!r}") from e
             except (ValueError, OverflowError) as e:
                 raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from e
     else:
@@ -457,6 +392,27 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError) as e:
         raise f.error(key, f"{key} is out of range: {_short(str(value))!r}") from e
+
+
+class _UnknownZoneError(ValueError):
+    pass
+
+
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """Time zones for dateutil: offsets, UTC and the zone names of RFC 822 § 5, nothing else.
+
+    Left to itself, dateutil reads a name it does not know as no zone at all (with
+    a warning), and a name of the machine's own zone as local time, so the same
+    file would give different dates on different machines.
+    """
+    if offset is not None:
+        return timezone(timedelta(seconds=offset))  # ValueError beyond ±24 h
+    if name is None:
+        return None
+    hours = _RFC822_ZONES.get(name.upper())
+    if hours is None:
+        raise _UnknownZoneError(name)
+    return timezone(timedelta(hours=hours))
 
 
 def _truthy(f: _Fields, key: str, value: object) -> bool:
@@ -480,7 +436,7 @@ def _truthy(f: _Fields, key: str, value: object) -> bool:
     raise f.error(key, f"{key} must be true or false, got {_describe(value)}")
 
 
-def _provider(f: _Fields, value: object, url: str) -> Provider | None:
+def _provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider | None:
     if value is None:
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         return Provider(name=host, domain=host) if host else None
@@ -496,27 +452,31 @@ def _provider(f: _Fields, value: object, url: str) -> Provider | None:
         name = domain
     if not name:
         return None
-    logos = _images(f, "provider", value.get("images"), [])
+    logos = _images(f, "provider", value.get("images"), notes)
     return Provider(name=name, domain=domain, logo=logos[0].url if logos else None)
 
 
-def _topics(f: _Fields, value: object) -> tuple[str, ...]:
+def _topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list):
         raise f.error("topics", f"topics must be a list of names, got {_describe(value)}")
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered, and membership in constant time
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise f.error(
                 "topics", f"topics must be a list of names, got an item {_describe(item)}"
             )
         name = clean_text(str(item))
-        if name and name not in names:
-            names.append(name)
-    return tuple(names)
+        if name:
+            names[name] = None
+    if len(names) > MAX_TOPICS:
+        notes.append(
+            f"{f.display}: {len(names):,} topics; only the first {MAX_TOPICS} are published"
+        )
+    return tuple(names)[:MAX_TOPICS]
 
 
 def _images(f: _Fields, key: str, value: object, notes: list[str]) -> tuple[Image, ...]:
@@ -526,16 +486,17 @@ def _images(f: _Fields, key: str, value: object, notes: list[str]) -> tuple[Imag
         value = [{"url": value}]
     if not isinstance(value, list):
         raise f.error(key, f"{key} must be a list of images, got {_describe(value)}")
+    what = "an image" if key == "images" else f"a {key} logo"
     images: list[Image] = []
     for item in value:
         raw = item.get("url") if isinstance(item, dict) else item
         if not isinstance(raw, str):
-            notes.append(f"{f.display}: an image without a URL was left out")
+            notes.append(f"{f.display}: {what} without a URL was left out")
             continue
         url = raw.strip()
         problem = url_problem(url)
         if problem:
-            notes.append(f"{f.display}: image left out, its URL {problem}: {_short(url)}")
+            notes.append(f"{f.display}: {what} was left out, its URL {problem}: {_shown(url)}")
             continue
         width = item.get("width") if isinstance(item, dict) else None
         height = item.get("height") if isinstance(item, dict) else None
@@ -561,9 +522,14 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
             continue
         title = item.get("title")
         url = item.get("webUrl") or item.get("originalUrl") or item.get("url")
-        if not isinstance(title, str) or not isinstance(url, str) or url_problem(url.strip()):
+        if not isinstance(title, str) or not clean_text(title) or not isinstance(url, str):
+            notes.append(f"{f.display}: a related story without a title or a URL was left out")
+            continue
+        url = url.strip()
+        problem = url_problem(url)
+        if problem:
             notes.append(
-                f"{f.display}: a related story without a title or a usable URL was left out"
+                f"{f.display}: a related story was left out, its URL {problem}: {_shown(url)}"
             )
             continue
         provider = item.get("provider")
@@ -579,15 +545,35 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
 
 
 def _describe(value: object) -> str:
+    """A short description of a YAML value for a message; never a repr of a container.
+
+    (Printing a container could expand an alias bomb the size checks never walked.)
+    """
     if isinstance(value, bool):
         return f"{str(value).lower()}"
+    if value is None:
+        return "nothing (null)"
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "a list"
+    if isinstance(value, set | frozenset):
+        return "a set"
     if isinstance(value, str):
         return repr(_short(value))
-    return f"{type(value).__name__} {_short(repr(value))}"
+    if isinstance(value, int | float):
+        return f"the number {_short(str(value))}"
+    if isinstance(value, bytes):
+        return "binary data"
+    return f"a {type(value).__name__}"
+
+
+def _shown(text: str) -> str:
+    """``text`` shortened, with invisible characters escaped: a bidi override
+    quoted in a message would otherwise turn the rest of the terminal line around."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return _short(text)
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -604,28 +590,39 @@ def load_topics(site_root: Path, notes: list[str]) -> list[Topic]:
     if not folder.is_dir():
         return topics
     for path in sorted(folder.glob("*.y*ml")):
+        display = display_name(path)
         try:
-            data = yaml.load(read_text(path, str(path), 1 << 20), Loader=_FrontMatterLoader)
+            data, _ = read_yaml(read_text(path, display, 1 << 20), display, 1, "taxonomy file")
         except SourceError as e:
-            notes.append(str(e))
+            notes.append(f"{e}; left out")
             continue
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:
-            notes.append(f"{path}: taxonomy file is not valid YAML: {e}")
-            continue
-        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-            notes.append(f"{path}: taxonomy file has no topic name; left out")
+        name = data.get("name") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(name, str) or not clean_text(name):
+            notes.append(f"{display}: taxonomy file has no topic name; left out")
             continue
         slug = data.get("_id")
         keywords = data.get("keywords")
         topics.append(
             Topic(
                 slug=slug if isinstance(slug, str) else "",
-                name=clean_text(data["name"]),
-                description=clean_text(str(data.get("description") or "")),
-                keywords=tuple(str(k) for k in keywords) if isinstance(keywords, list) else (),
+                name=clean_text(name),
+                description=_taxonomy_text(data.get("description")),
+                keywords=tuple(
+                    clean_text(k) for k in keywords if isinstance(k, str) and clean_text(k)
+                )
+                if isinstance(keywords, list)
+                else (),
             )
         )
     return topics
+
+
+def _taxonomy_text(value: object) -> str:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def load_organizations(site_root: Path, notes: list[str]) -> list[Provider]:
@@ -635,14 +632,15 @@ def load_organizations(site_root: Path, notes: list[str]) -> list[Provider]:
     if not folder.is_dir():
         return providers
     for path in sorted(folder.glob("*.md")):
+        display = display_name(path)
         try:
-            data, _, _ = parse_front_matter(read_text(path, str(path), 1 << 20), str(path))
+            data = parse_front_matter(read_text(path, display, 1 << 20), display).data
         except SourceError as e:
-            notes.append(str(e))
+            notes.append(f"{e}; organization file left out")
             continue
         name, domain = data.get("name"), data.get("domain") or data.get("_id")
         if not isinstance(name, str) or not isinstance(domain, str):
-            notes.append(f"{path}: organization has no name or domain; left out")
+            notes.append(f"{display}: organization has no name or domain; left out")
             continue
         images = data.get("images")
         logo = None
@@ -650,5 +648,9 @@ def load_organizations(site_root: Path, notes: list[str]) -> list[Provider]:
             candidate = images[0].get("url")
             if isinstance(candidate, str) and url_problem(candidate) is None:
                 logo = candidate
-        providers.append(Provider(name=clean_text(name), domain=domain.strip().lower(), logo=logo))
+        domain = clean_text(domain).lower().strip(".")
+        if not clean_text(name) or not domain:
+            notes.append(f"{display}: organization has no name or domain; left out")
+            continue
+        providers.append(Provider(name=clean_text(name), domain=domain, logo=logo))
     return providers

@@ -209,14 +209,12 @@ def build(
         return report
 
 
-def _render_and_write(
-    config: Config, selection: Selection, state: State, cache: ArticleCache
-) -> BuildReport:
-    from .pages import render_index, render_opml
+def render_context(config: Config) -> RenderContext:
+    """What the renderers need to know of the site: URLs, names, hubs, stylesheet."""
     from .render import RenderContext
     from .render.stylesheet import stylesheet_href
 
-    ctx = RenderContext(
+    return RenderContext(
         base_url=config.base_url,
         site_title=config.title,
         site_domain=config.site_domain,
@@ -225,6 +223,35 @@ def _render_and_write(
         hubs=config.hubs,
         stylesheet_url=stylesheet_href(config.base_url) if config.stylesheet else None,
     )
+
+
+def render_site(
+    selection: Selection, ctx: RenderContext, feeds: Sequence[Feed] | None = None
+) -> dict[str, bytes]:
+    """The output files of a selection, keyed by path: pure.
+
+    ``feeds`` (with whole articles) limits which feeds are rendered; the
+    discovery files, which list every feed, always are.
+    """
+    from .pages import render_index, render_opml
+
+    files: dict[str, bytes] = {}
+    for feed in selection.feeds if feeds is None else feeds:
+        files.update(render_feed_files(feed, ctx))
+    subscriptions = [feed for feed in selection.feeds if not feed.page]
+    files["index.opml"] = render_opml(subscriptions, ctx)
+    files["index.html"] = render_index(subscriptions, ctx)
+    if ctx.stylesheet_url:
+        from .render.stylesheet import STYLESHEET_NAME, render_stylesheet
+
+        files[STYLESHEET_NAME] = render_stylesheet()
+    return files
+
+
+def _render_and_write(
+    config: Config, selection: Selection, state: State, cache: ArticleCache
+) -> BuildReport:
+    ctx = render_context(config)
     context = f"{__version__}\0{ctx!r}"
     stored = dict(state.connection.execute("SELECT folder, digest FROM feeds").fetchall())
     digests = {feed.folder: feed_digest(feed, context) for feed in selection.feeds}
@@ -240,17 +267,9 @@ def _render_and_write(
             changed.append(feed)
 
     full = _full_articles(cache, (a for feed in changed for a in feed.items))
-    files: dict[str, bytes] = {}
-    for feed in changed:
-        feed = replace(feed, items=tuple(full.get(a.path, a) for a in feed.items))
-        files.update(render_feed_files(feed, ctx))
+    whole = [replace(f, items=tuple(full.get(a.path, a) for a in f.items)) for f in changed]
+    files = render_site(selection, ctx, whole)
     subscriptions = [feed for feed in selection.feeds if not feed.page]
-    files["index.opml"] = render_opml(subscriptions, ctx)
-    files["index.html"] = render_index(subscriptions, ctx)
-    if ctx.stylesheet_url:
-        from .render.stylesheet import STYLESHEET_NAME, render_stylesheet
-
-        files[STYLESHEET_NAME] = render_stylesheet()
     result = write_outputs(config.out, files, keep=kept)
 
     # Digests are recorded only once the files they vouch for are in place.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,11 @@ from .model import Article, Provider, Topic
 from .text import slugify
 
 _SAFE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+# Windows refuses these as file or folder names, with any extension (con.com too):
+# on such a machine a feed folder named so could not be written at all.
+_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)}
+)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -46,8 +52,11 @@ class Taxonomy:
 
 
 def normalize_name(name: str) -> str:
-    """Names equal under this are one topic: case and spacing do not matter."""
-    return " ".join(name.split()).casefold()
+    """Names equal under this are one topic: case, spacing and Unicode form do not matter.
+
+    ``Café`` typed with a precomposed é and with e + U+0301 are one name (NFC).
+    """
+    return unicodedata.normalize("NFC", " ".join(name.split()).casefold())
 
 
 def provider_identity(provider: Provider) -> str:
@@ -88,7 +97,11 @@ def assign_slugs(
     preferred_set = set(preferred)
     claims: dict[str, list[str]] = {}
     for identity, slug in wanted.items():
-        claims.setdefault(slug or _fallback_slug(prefix, identity), []).append(identity)
+        if not slug:
+            slug = _fallback_slug(prefix, identity)
+        elif slug.split(".")[0] in _DEVICE_NAMES:
+            slug = f"{prefix}-{slug}"
+        claims.setdefault(slug, []).append(identity)
     assigned: dict[str, str] = {}
     warnings: list[str] = []
     taken = set(claims)

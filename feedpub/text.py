@@ -2,7 +2,8 @@
 
 The documented cleaning of every plain-text field (title, excerpt, names):
 HTML entities decoded once (``we&#8217;re`` → ``we’re``), characters that XML
-1.0 forbids removed, runs of white space folded to one space, ends stripped.
+1.0 forbids and other control characters (C0, DEL, C1) removed, runs of white
+space (including NEL, U+2028 and U+2029) folded to one space, ends stripped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import unicodedata
 
 # XML 1.0 § 2.2 Char production, inverted: what may never appear in a feed.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Controls XML 1.0 allows but no reader shows; NEL (\x85) is left out of the
+# set, to be folded into a space like any line break.
+_CONTROLS = re.compile("[\x7f-\x84\x86-\x9f]")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 MAX_SLUG_LENGTH = 80
 
@@ -21,7 +25,7 @@ def clean_text(value: str) -> str:
     """Return ``value`` as readers should see it (see the module docstring)."""
     if "&" in value:
         value = html.unescape(value)
-    value = strip_xml_illegal(value)
+    value = _CONTROLS.sub("", strip_xml_illegal(value))
     return " ".join(value.split())
 
 

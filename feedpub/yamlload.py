@@ -24,8 +24,27 @@ class _NotPlain(Exception):
     """The document needs PyYAML's full constructor."""
 
 
+def build_document(
+    node: Node, loader: yaml.SafeLoader | yaml.CSafeLoader, *, shared_nodes: bool
+) -> object:
+    """The value of a composed document, as ``loader.construct_document`` would give.
+
+    ``shared_nodes`` (the text has aliases) sends it all to PyYAML, which
+    builds a node used twice only once.
+
+    Raises:
+        yaml.YAMLError, ValueError, TypeError: as PyYAML's constructor does.
+    """
+    if not shared_nodes:
+        try:
+            return _build(node, loader)
+        except _NotPlain:
+            loader.constructed_objects = {}
+    return loader.construct_document(node)
+
+
 def load_yaml(text: str, loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader]) -> object:
-    """Load one YAML document with ``loader_class`` (a safe loader).
+    """Load one YAML document with ``loader_class`` (a safe loader), like ``yaml.load``.
 
     Raises:
         yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError:
@@ -36,12 +55,7 @@ def load_yaml(text: str, loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLo
         node = loader.get_single_node()
         if node is None:
             return None
-        if "*" not in text:  # no aliases, so no node is shared
-            try:
-                return _build(node, loader)
-            except _NotPlain:
-                loader.constructed_objects = {}
-        return loader.construct_document(node)
+        return build_document(node, loader, shared_nodes="*" in text)
     finally:
         loader.dispose()
 

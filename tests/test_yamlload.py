@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedpub.load import _FrontMatterLoader
+from feedpub.frontmatter import _FrontMatterLoader
 from feedpub.yamlload import load_yaml
 
 from .conftest import CORPUS

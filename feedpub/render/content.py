@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import nh3
 
 from ..model import Article
+from ..text import strip_xml_illegal
 
 VIDEO_HOSTS = frozenset(
     {
@@ -47,11 +48,23 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
 _IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "frameborder"}
 
 
-def _keep_video_sources(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "iframe" and attribute == "src":
-        parts = urlsplit(value)
-        if parts.scheme != "https" or parts.hostname not in VIDEO_HOSTS:
-            return None
+def _keep_safe_sources(tag: str, attribute: str, value: str) -> str | None:
+    """Links and sources only to absolute http(s) URLs; iframes only from video hosts.
+
+    A relative URL would resolve against wherever a reader happens to show the
+    item, so it never points where its author meant.
+    """
+    if attribute not in ("href", "src"):
+        return value
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if tag == "iframe" and (parts.scheme.lower() != "https" or host not in VIDEO_HOSTS):
+        return None
     return value
 
 
@@ -69,9 +82,12 @@ def sanitize_html(source: str, *, allow_iframes: bool) -> str:
         attributes=attributes,
         url_schemes={"http", "https"},
         link_rel="noopener noreferrer",
-        attribute_filter=_keep_video_sources,
+        attribute_filter=_keep_safe_sources,
         strip_comments=True,
     )
+    # nh3 decodes character references, so "&#1;" comes out as a raw control
+    # character that XML 1.0 cannot carry.
+    cleaned = strip_xml_illegal(cleaned)
     # An iframe whose source was refused would render as an empty box.
     return cleaned.replace("<iframe></iframe>", "") if allow_iframes else cleaned
 

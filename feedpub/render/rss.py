@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from ..model import Feed
 from ._feedgen import add_entry, new_generator
 from .context import RenderContext
@@ -17,6 +19,9 @@ class RssRenderer:
         fg = new_generator(
             feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=True
         )
+        # Readers take the channel <description> as HTML, like an item's (RSS 2.0
+        # leaves it open); a topic named "<img onerror=…>" must show as text.
+        fg.description(escape(feed.description or feed.title))
         for article in feed.items:
             add_entry(fg, article, ctx, atom=False)
         data: bytes = fg.rss_str(pretty=True)
