@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from .errors import OutputError
 
 MANIFEST = ".feedpub-manifest.json"
+TEMP_PREFIX = ".feedpub-tmp-"  # a run killed mid-write leaves these; the next one removes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -109,6 +110,7 @@ def write_outputs(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = (
                 continue
             write_atomic(target, data)
             written.append(relpath)
+        _remove_leftover_temps(root)
         current = set(files) | set(keep)
         removed = _remove_stale(root, previous - current)
         manifest = json.dumps(sorted(current), indent=0).encode("utf-8")
@@ -117,6 +119,14 @@ def write_outputs(out: Path, files: Mapping[str, bytes], keep: Iterable[str] = (
     except OSError as e:
         raise OutputError(f"cannot write the output folder {out}: {e.strerror or e}") from e
     return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def _remove_leftover_temps(root: Path) -> None:
+    for folder, _subfolders, filenames in os.walk(root):  # never follows symlinked folders
+        for name in filenames:
+            if name.startswith(TEMP_PREFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
 
 
 def _read_manifest(root: Path) -> set[str]:

@@ -186,6 +186,9 @@ def build(
 
         from .group import group_articles
 
+        # From here the output may change: until this build finishes, no earlier
+        # build's fingerprint may vouch for it (a killed run must not be skipped over).
+        state.set_meta({"fingerprint": ""})
         cache = ArticleCache(state, config.max_file_bytes)
         loaded = load_scanned(
             scan,
@@ -270,6 +273,10 @@ def _render_and_write(
     whole = [replace(f, items=tuple(full.get(a.path, a) for a in f.items)) for f in changed]
     files = render_site(selection, ctx, whole)
     subscriptions = [feed for feed in selection.feeds if not feed.page]
+    # A feed's old digest is forgotten before its files are touched, so a run
+    # killed while writing leaves it to be rendered again, never trusted.
+    with state.transaction() as db:
+        db.executemany("DELETE FROM feeds WHERE folder = ?", [(f.folder,) for f in changed])
     result = write_outputs(config.out, files, keep=kept)
 
     # Digests are recorded only once the files they vouch for are in place.
