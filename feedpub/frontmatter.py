@@ -32,7 +32,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import SourceError
-from .yamlload import build_document
+from .yamlload import LimitExceeded, build_document
 
 MAX_YAML_NODES = 100_000  # far above any real article; stops alias ("billion laughs") bombs
 MAX_YAML_DEPTH = 64
@@ -185,10 +185,23 @@ def read_yaml(
             node = loader.get_single_node()
             data = None
             if node is not None:
-                check_size(node, display, first_line, what)
-                data = build_document(node, loader, shared_nodes="*" in block)
+                data = build_document(
+                    node,
+                    loader,
+                    shared_nodes="*" in block,
+                    max_values=MAX_YAML_NODES,
+                    max_depth=MAX_YAML_DEPTH,
+                    check_limits=lambda n: check_size(n, display, first_line, what),
+                )
         finally:
             loader.dispose()
+    except LimitExceeded as e:
+        line = _line(first_line, e.mark)
+        if e.too_deep:
+            raise SourceError(
+                display, f"{what} is nested over {MAX_YAML_DEPTH} levels deep", line
+            ) from e
+        raise SourceError(display, f"{what} expands to over {MAX_YAML_NODES:,} values", line) from e
     except yaml.MarkedYAMLError as e:
         line = _line(first_line, e.problem_mark or e.context_mark)
         problem = e.problem or e.context or "malformed YAML"

@@ -27,6 +27,12 @@ from .text import clean_text, strip_xml_illegal
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
 
+# http(s), a DNS host without port or userinfo, then printable ASCII that is
+# never white space nor one of " < > \ ` : the common URL, checked in one match.
+_PLAIN_HTTP_URL = re.compile(
+    r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(?:[/?#][!#-;=?-\[\]-_a-z{|}~]*)?"
+)
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _HAS_YEAR = re.compile(r"\d{4}")
 # Never valid in a URL (RFC 3986 § 2) and only ever seen in mangled or hostile
@@ -341,7 +347,9 @@ def url_problem(url: str) -> str | None:
     Only http(s) with a host; no white space, control, format (bidi, zero-width),
     surrogate or unassigned characters, none of ``" < > \\ ` ``; IRIs are fine.
     """
-    plain = url.isascii() and url.isprintable() and " " not in url  # the usual case, fast
+    if _PLAIN_HTTP_URL.fullmatch(url):
+        return None  # the usual case, without urlsplit's cost
+    plain = url.isascii() and url.isprintable() and " " not in url
     if not plain and any(unicodedata.category(c)[0] in "ZC" for c in url):
         return "holds spaces or control characters"
     try:

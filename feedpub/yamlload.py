@@ -9,6 +9,8 @@ safe constructor, so the result is always what ``yaml.load`` would give.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -25,21 +27,32 @@ class _NotPlain(Exception):
 
 
 def build_document(
-    node: Node, loader: yaml.SafeLoader | yaml.CSafeLoader, *, shared_nodes: bool
+    node: Node,
+    loader: yaml.SafeLoader | yaml.CSafeLoader,
+    *,
+    shared_nodes: bool,
+    max_values: int = 100_000,
+    max_depth: int = 64,
+    check_limits: Callable[[Node], None] | None = None,
 ) -> object:
     """The value of a composed document, as ``loader.construct_document`` would give.
 
-    ``shared_nodes`` (the text has aliases) sends it all to PyYAML, which
-    builds a node used twice only once.
+    Plain documents are built here, checked against ``max_values`` and
+    ``max_depth`` on the way (raising LimitExceeded). ``shared_nodes`` (the
+    text has aliases) and anything unusual go to PyYAML, which builds a node
+    used twice only once; ``check_limits`` vets the node graph before that.
 
     Raises:
+        LimitExceeded: the plain document is too deep or too large.
         yaml.YAMLError, ValueError, TypeError: as PyYAML's constructor does.
     """
     if not shared_nodes:
         try:
-            return _build(node, loader)
+            return _build(node, loader, _Budget(max_values - 1, max_depth))
         except _NotPlain:
             loader.constructed_objects = {}
+    if check_limits is not None:
+        check_limits(node)
     return loader.construct_document(node)
 
 
@@ -55,26 +68,57 @@ def load_yaml(text: str, loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLo
         node = loader.get_single_node()
         if node is None:
             return None
-        return build_document(node, loader, shared_nodes="*" in text)
+        return build_document(
+            node, loader, shared_nodes="*" in text, max_values=10**9, max_depth=10**9
+        )
     finally:
         loader.dispose()
 
 
-def _build(node: Node, loader: yaml.SafeLoader | yaml.CSafeLoader) -> object:
+class LimitExceeded(Exception):
+    """A document nests deeper or holds more values than allowed; ``mark`` is where."""
+
+    def __init__(self, too_deep: bool, mark: yaml.Mark | None) -> None:
+        super().__init__("too deep" if too_deep else "too many values")
+        self.too_deep = too_deep
+        self.mark = mark
+
+
+class _Budget:
+    def __init__(self, values: int, depth: int) -> None:
+        self.values = values
+        self.depth = depth
+
+
+def _build(
+    node: Node, loader: yaml.SafeLoader | yaml.CSafeLoader, budget: _Budget, depth: int = 0
+) -> object:
     cls = node.__class__
     if cls is ScalarNode:
         if node.tag == _STR:
             return node.value
         if node.tag in _PLAIN_SCALARS:
-            return loader.construct_object(node)
+            try:  # the tag's constructor itself, without the graph bookkeeping
+                return loader.yaml_constructors[node.tag](loader, node)
+            except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, LookupError):
+                return loader.construct_object(node)  # PyYAML's own path gives the error
         raise _NotPlain
+    children = node.value
+    if children:
+        # The same bounds, counted the same way, as frontmatter.check_size.
+        size = len(children) * (2 if cls is MappingNode else 1)
+        budget.values -= size
+        if budget.values < 0 or depth + 1 > budget.depth:
+            last = children[-1][1] if cls is MappingNode else children[-1]
+            raise LimitExceeded(budget.values >= 0, last.start_mark)
     if cls is SequenceNode and node.tag == _SEQ:
-        return [_build(item, loader) for item in node.value]
+        return [_build(item, loader, budget, depth + 1) for item in children]
     if cls is MappingNode and node.tag == _MAP:
         mapping: dict[object, object] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in children:
             if key_node.__class__ is not ScalarNode or key_node.tag not in _PLAIN_SCALARS:
                 raise _NotPlain  # merge keys, complex keys: PyYAML decides
-            mapping[_build(key_node, loader)] = _build(value_node, loader)
+            key = _build(key_node, loader, budget, depth + 1)
+            mapping[key] = _build(value_node, loader, budget, depth + 1)
         return mapping
     raise _NotPlain
