@@ -14,9 +14,9 @@ from __future__ import annotations
 import calendar
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from .model import Article, Image, Provider, Rejection, Related
 from .state import State
@@ -38,9 +38,11 @@ class FileStamp(NamedTuple):
     mtime_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class CachedResult:
-    """A file's cached outcome: a light article or a rejection, and its notes."""
+class CachedResult(NamedTuple):
+    """A file's cached outcome: a light article or a rejection, and its notes.
+
+    A NamedTuple, not a dataclass: one is made per file on every run.
+    """
 
     article: Article | None
     rejection: Rejection | None
@@ -235,18 +237,15 @@ class RowReader:
         self.topics: dict[str, tuple[str, ...]] = {}
 
     def read(self, row: Row) -> CachedResult:
-        path, sha1, rejection, notes = cast(
-            tuple[str, str, str | None, str | None], row[:1] + row[5:8]
-        )
+        # The row's types are the table's (see row_of); one cast, not one per field.
+        (path, _, _, _, _, sha1, rejection, notes, key, title, url, published, quality, heat,
+         kind, draft, topics, provider, digest) = cast(tuple[Any, ...], row)[:19]  # fmt: skip
         note_list = tuple(json.loads(notes)) if notes else ()
         if rejection is not None:
             reason, line = json.loads(rejection)
             return CachedResult(None, Rejection(path, reason, line), note_list, sha1)
-        if self.skip_drafts and row[15]:
-            return CachedResult(None, None, note_list, sha1, draft_skipped=True)
-        key, title, url, published, quality, heat, kind, draft, topics, provider, digest = cast(
-            tuple[str, str, str, int, int, int, str, int, str, str | None, str], row[8:19]
-        )
+        if draft and self.skip_drafts:
+            return CachedResult(None, None, note_list, sha1, True)
         article = Article(
             key,
             path,

@@ -118,13 +118,17 @@ def _distinct_updates(articles: list[Article]) -> list[Article]:
     group of more than 999 (a scraper that dates every story at midnight)
     also takes microseconds, so it stays within the second.
     """
-    by_instant: dict[datetime, list[int]] = {}
-    for index, article in enumerate(articles):
-        by_instant.setdefault(article.published, []).append(index)
+    # ``articles`` is in feed order, newest first: equal instants are neighbours.
+    runs: list[list[int]] = []
+    for index in range(1, len(articles)):
+        if articles[index].published == articles[index - 1].published:
+            if runs and runs[-1][-1] == index - 1:
+                runs[-1].append(index)
+            else:
+                runs.append([index - 1, index])
     result = list(articles)
-    for instant, indexes in by_instant.items():
-        if len(indexes) < 2:
-            continue
+    for indexes in runs:
+        instant = articles[indexes[0]].published
         used: set[int] = set()
         slots = max(999, len(indexes))  # never fewer slots than stories: the probe ends
         for index in sorted(indexes, key=lambda i: articles[i].key):
