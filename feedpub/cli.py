@@ -53,16 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = commands.add_parser("build", help="build every feed into the output folder")
-    b.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
-    b.add_argument(
-        "--source",
-        type=Path,
-        action="append",
-        metavar="DIR",
-        help="article folder or site root holding _news/ (repeatable; replaces the config's)",
-    )
+    _site_options(b)
     b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: feeds)")
-    b.add_argument("--state", type=Path, metavar="FILE", help="state file (cache, link results)")
     b.add_argument("--base-url", metavar="URL", help="public URL the output folder is served at")
     b.add_argument("--max-items", type=int, metavar="N", help="items per feed (default: 50)")
     b.add_argument("--include-drafts", action="store_true", default=None, help="publish drafts too")
@@ -85,21 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     c = commands.add_parser(
         "check-links", help="check every article's link and store the results in the state file"
     )
-    c.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
-    c.add_argument(
-        "--source",
-        type=Path,
-        action="append",
-        metavar="DIR",
-        help="article folder or site root holding _news/ (repeatable; replaces the config's)",
-    )
-    c.add_argument("--state", type=Path, metavar="FILE", help="state file (cache, link results)")
+    _site_options(c)
     c.add_argument("--json", action="store_true", help="print every result as JSON on stdout")
     _link_options(c)
     c.set_defaults(out=None, base_url=None, max_items=None, include_drafts=None, quiet=False)
     _add_serve_parser(commands)
     _add_init_parser(commands)
     return parser
+
+
+def _site_options(parser: argparse.ArgumentParser) -> None:
+    """--config, --source and --state: where a site's articles and state are."""
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: ./config.toml if present)"
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="article folder or site root holding _news/ (repeatable; replaces the config's)",
+    )
+    parser.add_argument(
+        "--state", type=Path, metavar="FILE", help="state file (cache, link results)"
+    )
 
 
 def _link_options(parser: argparse.ArgumentParser) -> None:

@@ -249,6 +249,17 @@ def _with_provider(article: Article, provider: Provider | None) -> Article:
     return article if provider == article.provider else replace(article, provider=provider)
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The articles of one topic or provider, before the config's policy is applied."""
+
+    key: str  # the slug or domain: the feed's folder name
+    name: str
+    description: str  # used when the config gives none
+    items: list[Article]
+    icon: str | None = None
+
+
 def _topic_feeds(
     articles: Sequence[Article],
     taxonomy: Taxonomy,
@@ -256,84 +267,76 @@ def _topic_feeds(
     now: datetime,
     warnings: list[str],
 ) -> list[Feed]:
-    members: dict[str, list[Article]] = {}
-    topics_by_slug = {}
+    groups: dict[str, _Group] = {}
     for article in articles:
         for name in article.topics:
             topic = taxonomy.topic(name)
             if topic is None:
                 continue
-            topics_by_slug[topic.slug] = topic
-            bucket = members.setdefault(topic.slug, [])
-            if not bucket or bucket[-1] is not article:
-                bucket.append(article)
-    matched: set[str] = set()
-    feeds: list[Feed] = []
-    for slug in sorted(members):
-        topic = topics_by_slug[slug]
-        key, policy = _policy_for(config.topics, slug, topic.name)
-        if key is not None:
-            matched.add(key)
-        if policy is not None and not policy.enabled:
-            continue
-        limits = _limits(config, policy)
-        feed = Feed(
-            kind=FeedKind.TOPIC,
-            key=slug,
-            folder=f"topics/{slug}",
-            title=(policy.title if policy and policy.title else f"{topic.name} — {config.title}"),
-            description=(
-                (policy.description if policy and policy.description else None)
-                or topic.description
-                or f"Latest news about {topic.name}, from {config.title}"
-            ),
-            items=(),
-        )
-        selected = _select(members[slug], limits, now)
-        feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
-    for key in sorted(set(config.topics) - matched):
-        warnings.append(f"config: [topics.{key}] matches no topic of the published articles")
-    return feeds
+            group = groups.get(topic.slug)
+            if group is None:
+                description = (
+                    topic.description or f"Latest news about {topic.name}, from {config.title}"
+                )
+                group = groups[topic.slug] = _Group(topic.slug, topic.name, description, [])
+            if not group.items or group.items[-1] is not article:
+                group.items.append(article)
+    return _policy_feeds(FeedKind.TOPIC, groups, config.topics, config, now, warnings)
 
 
 def _provider_feeds(
     articles: Sequence[Article], config: Config, now: datetime, warnings: list[str]
 ) -> list[Feed]:
-    members: dict[str, list[Article]] = {}
-    providers: dict[str, Provider] = {}
+    groups: dict[str, _Group] = {}
     for article in articles:
-        if article.provider is None:
+        provider = article.provider
+        if provider is None:
             continue
-        providers[article.provider.domain] = article.provider
-        members.setdefault(article.provider.domain, []).append(article)
+        group = groups.get(provider.domain)
+        if group is None:
+            description = f"Latest stories from {provider.name}, selected by {config.title}"
+            group = groups[provider.domain] = _Group(
+                provider.domain, provider.name, description, [], provider.logo
+            )
+        group.items.append(article)
+    return _policy_feeds(FeedKind.PROVIDER, groups, config.providers, config, now, warnings)
+
+
+def _policy_feeds(
+    kind: FeedKind,
+    groups: Mapping[str, _Group],
+    policies: Mapping[str, FeedPolicy],
+    config: Config,
+    now: datetime,
+    warnings: list[str],
+) -> list[Feed]:
+    """One feed (and its archive pages) per group, as its ``[topics.x]``/``[providers.x]`` says."""
+    section = "topics" if kind is FeedKind.TOPIC else "providers"
     matched: set[str] = set()
     feeds: list[Feed] = []
-    for domain in sorted(members):
-        provider = providers[domain]
-        key, policy = _policy_for(config.providers, domain, provider.name)
+    for slug in sorted(groups):
+        group = groups[slug]
+        key, policy = _policy_for(policies, slug, group.name)
         if key is not None:
             matched.add(key)
         if policy is not None and not policy.enabled:
             continue
         limits = _limits(config, policy)
         feed = Feed(
-            kind=FeedKind.PROVIDER,
-            key=domain,
-            folder=f"providers/{domain}",
-            title=(
-                policy.title if policy and policy.title else f"{provider.name} — {config.title}"
-            ),
-            description=(
-                (policy.description if policy and policy.description else None)
-                or f"Latest stories from {provider.name}, selected by {config.title}"
-            ),
+            kind=kind,
+            key=slug,
+            folder=f"{section}/{slug}",
+            title=(policy.title if policy and policy.title else f"{group.name} — {config.title}"),
+            description=(policy.description if policy and policy.description else None)
+            or group.description,
             items=(),
-            icon=provider.logo,
+            icon=group.icon,
         )
-        selected = _select(members[domain], limits, now)
+        selected = _select(group.items, limits, now)
         feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
-    for key in sorted(set(config.providers) - matched):
-        warnings.append(f"config: [providers.{key}] matches no provider of the published articles")
+    what = "topic" if kind is FeedKind.TOPIC else "provider"
+    for key in sorted(set(policies) - matched):
+        warnings.append(f"config: [{section}.{key}] matches no {what} of the published articles")
     return feeds
 
 
