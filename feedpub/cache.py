@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from .model import Article, Image, Provider, Rejection, Related
 from .state import State
@@ -27,15 +27,20 @@ RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trust
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class FileStamp(NamedTuple):
-    """What the file system says of an article file, without reading it.
+class FileStamp(Protocol):
+    """What the file system says of an article file (its name, size, mtime), unread.
 
-    A NamedTuple, not a dataclass: one is made per file on every run.
+    ``load.SourceFile`` is one: the cache needs no record of its own per file.
     """
 
-    path: str
-    size: int
-    mtime_ns: int
+    @property
+    def display(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def mtime_ns(self) -> int: ...
 
 
 class CachedResult(NamedTuple):
@@ -104,7 +109,7 @@ def row_of(
 ) -> Row:
     """One file's parse result as a cache row: plain values, cheap to send between processes."""
     notes_json = json.dumps(list(notes), ensure_ascii=False) if notes else None
-    head = (stamp.path, stamp.size, stamp.mtime_ns, now_ns, fingerprint, sha1)
+    head = (stamp.display, stamp.size, stamp.mtime_ns, now_ns, fingerprint, sha1)
     if article is None:
         assert rejection is not None
         reason = json.dumps([rejection.reason, rejection.line], ensure_ascii=False)
@@ -131,6 +136,9 @@ def row_of(
     )
 
 
+Stamp = TypeVar("Stamp", bound=FileStamp)
+
+
 class ArticleCache:
     """Cached parse results in the state file, for one ``max_file_bytes`` setting."""
 
@@ -149,8 +157,8 @@ class ArticleCache:
         }
 
     def lookup(
-        self, stamps: Sequence[FileStamp], now_ns: int, reader: RowReader
-    ) -> tuple[dict[str, CachedResult], list[FileStamp], list[FileStamp]]:
+        self, stamps: Sequence[Stamp], now_ns: int, reader: RowReader
+    ) -> tuple[dict[str, CachedResult], list[Stamp], list[Stamp]]:
         """Split files into cache hits, misses, and racy ones whose hash must decide.
 
         Returns the hits by path, the misses, and the racy files (with their
@@ -158,17 +166,17 @@ class ArticleCache:
         """
         rows = self._rows()
         hits: dict[str, CachedResult] = {}
-        misses: list[FileStamp] = []
-        racy: list[FileStamp] = []
+        misses: list[Stamp] = []
+        racy: list[Stamp] = []
         for stamp in stamps:
-            row = rows.get(stamp.path)
+            row = rows.get(stamp.display)
             if row is None or row[4] != self.fingerprint:
                 misses.append(stamp)
                 continue
             if row[1] != stamp.size:
                 misses.append(stamp)
                 continue
-            hits[stamp.path] = reader.read(row)
+            hits[stamp.display] = reader.read(row)
             if row[2] != stamp.mtime_ns or cast(int, row[3]) - stamp.mtime_ns < RACY_NS:
                 racy.append(stamp)
         return hits, misses, racy
@@ -189,7 +197,7 @@ class ArticleCache:
         with self.state.transaction() as db:
             db.executemany(
                 "UPDATE articles SET size = ?, mtime_ns = ?, cached_ns = ? WHERE path = ?",
-                [(s.size, s.mtime_ns, now_ns, s.path) for s in stamps],
+                [(s.size, s.mtime_ns, now_ns, s.display) for s in stamps],
             )
 
     def forget_others(self, present: Iterable[str]) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import ArticleCache, FileStamp, Row, RowReader, cache_fingerprint, row_of
+from .cache import ArticleCache, Row, RowReader, cache_fingerprint, row_of
 from .errors import SourceError
 from .load import (
     SourceFile,
@@ -30,8 +30,7 @@ CHUNK_FILES = 400
 class Scan:
     """The article files of every source, stat-ed, with their taxonomy."""
 
-    files: tuple[SourceFile, ...]
-    stamps: tuple[FileStamp, ...]
+    files: tuple[SourceFile, ...]  # with their size and mtime: the cache's stamps
     topics: tuple[Topic, ...]
     providers: tuple[Provider, ...]
     notes: tuple[str, ...]
@@ -39,8 +38,8 @@ class Scan:
     def fingerprint(self) -> str:
         """Changes whenever any article file is added, removed or touched."""
         digest = hashlib.sha1()
-        for stamp in self.stamps:
-            digest.update(f"{stamp.path}\0{stamp.size}\0{stamp.mtime_ns}\n".encode())
+        for file in self.files:
+            digest.update(f"{file.display}\0{file.size}\0{file.mtime_ns}\n".encode())
         for topic in self.topics:
             digest.update(repr(topic).encode())
         for provider in self.providers:
@@ -65,25 +64,22 @@ def scan_sources(sources: Sequence[Path]) -> Scan:
         if site_root is not None:
             topics.extend(load_topics(site_root, notes))
             providers.extend(load_organizations(site_root, notes))
-    stamps = [FileStamp(f.display, f.size, f.mtime_ns) for f in files]
-    return Scan(tuple(files), tuple(stamps), tuple(topics), tuple(providers), tuple(notes))
+    return Scan(tuple(files), tuple(topics), tuple(providers), tuple(notes))
 
 
-def _parse_chunk(
-    chunk: list[tuple[SourceFile, FileStamp]], max_bytes: int, now_ns: int
-) -> list[Row]:
+def _parse_chunk(chunk: list[SourceFile], max_bytes: int, now_ns: int) -> list[Row]:
     fingerprint = cache_fingerprint(max_bytes)
     rows = []
-    for source, stamp in chunk:
+    for source in chunk:
         r = load_file(source, max_bytes)
         rows.append(
-            row_of(stamp, r.sha1, r.article, r.rejection, r.notes, r.payload, now_ns, fingerprint)
+            row_of(source, r.sha1, r.article, r.rejection, r.notes, r.payload, now_ns, fingerprint)
         )
     return rows
 
 
 def parse_files(
-    files: Sequence[tuple[SourceFile, FileStamp]], max_bytes: int, workers: int, now_ns: int
+    files: Sequence[SourceFile], max_bytes: int, workers: int, now_ns: int
 ) -> Iterator[list[Row]]:
     """Parse files into cache rows, chunk by chunk in order; on every core when it pays.
 
@@ -120,31 +116,28 @@ def load_scanned(
     stories): ``cache.hydrate`` fills in the ones to be rendered.
     """
     now_ns = time.time_ns()
-    by_path = {f.display: f for f in scan.files}
     reader = RowReader(skip_drafts=not include_drafts)
-    hits, to_parse, racy = cache.lookup(scan.stamps, now_ns, reader)
-    unchanged: list[FileStamp] = []
-    for stamp in racy:
+    hits, to_parse, racy = cache.lookup(scan.files, now_ns, reader)
+    unchanged: list[SourceFile] = []
+    for file in racy:
         # The mtime cannot vouch for the content: the bytes' hash decides.
         try:
-            data = read_bytes(by_path[stamp.path].path, stamp.path, max_file_bytes)
+            data = read_bytes(file.path, file.display, max_file_bytes)
         except SourceError:
-            to_parse.append(stamp)
+            to_parse.append(file)
             continue
-        if hashlib.sha1(data).hexdigest() == hits[stamp.path].sha1:
-            unchanged.append(stamp)
+        if hashlib.sha1(data).hexdigest() == hits[file.display].sha1:
+            unchanged.append(file)
         else:
-            to_parse.append(stamp)
+            to_parse.append(file)
     if unchanged:
         cache.touch(unchanged, now_ns)
     outcomes = dict(hits)
-    for rows in parse_files(
-        [(by_path[s.path], s) for s in to_parse], max_file_bytes, workers, now_ns
-    ):
+    for rows in parse_files(to_parse, max_file_bytes, workers, now_ns):
         cache.store(rows)
         for row in rows:
             outcomes[str(row[0])] = reader.read(row)
-    cache.forget_others(by_path)
+    cache.forget_others(f.display for f in scan.files)
 
     articles: list[Article] = []
     rejections: list[Rejection] = []
