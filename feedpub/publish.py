@@ -190,16 +190,13 @@ def build(
         # build's fingerprint may vouch for it (a killed run must not be skipped over).
         state.set_meta({"fingerprint": ""})
         cache = ArticleCache(state, config.max_file_bytes)
+        cores = workers or os.cpu_count() or 1
         loaded = load_scanned(
-            scan,
-            config.max_file_bytes,
-            cache,
-            workers or os.cpu_count() or 1,
-            include_drafts=config.include_drafts,
+            scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
         )
         loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
         selection = group_articles(loaded, config, now)
-        report = _render_and_write(config, selection, state, cache)
+        report = _render_and_write(config, selection, state, cache, cores)
         report = replace(
             report,
             dropped_dead=dropped_dead,
@@ -229,7 +226,10 @@ def render_context(config: Config) -> RenderContext:
 
 
 def render_site(
-    selection: Selection, ctx: RenderContext, feeds: Sequence[Feed] | None = None
+    selection: Selection,
+    ctx: RenderContext,
+    feeds: Sequence[Feed] | None = None,
+    workers: int = 1,
 ) -> dict[str, bytes]:
     """The output files of a selection, keyed by path: pure.
 
@@ -238,9 +238,7 @@ def render_site(
     """
     from .pages import render_index, render_opml
 
-    files: dict[str, bytes] = {}
-    for feed in selection.feeds if feeds is None else feeds:
-        files.update(render_feed_files(feed, ctx))
+    files = render_feeds(selection.feeds if feeds is None else feeds, ctx, workers)
     subscriptions = [feed for feed in selection.feeds if not feed.page]
     files["index.opml"] = render_opml(subscriptions, ctx)
     files["index.html"] = render_index(subscriptions, ctx)
@@ -252,7 +250,7 @@ def render_site(
 
 
 def _render_and_write(
-    config: Config, selection: Selection, state: State, cache: ArticleCache
+    config: Config, selection: Selection, state: State, cache: ArticleCache, workers: int
 ) -> BuildReport:
     ctx = render_context(config)
     context = f"{__version__}\0{ctx!r}"
@@ -271,7 +269,7 @@ def _render_and_write(
 
     full = _full_articles(cache, (a for feed in changed for a in feed.items))
     whole = [replace(f, items=tuple(full.get(a.path, a) for a in f.items)) for f in changed]
-    files = render_site(selection, ctx, whole)
+    files = render_site(selection, ctx, whole, workers)
     subscriptions = [feed for feed in selection.feeds if not feed.page]
     # A feed's old digest is forgotten before its files are touched, so a run
     # killed while writing leaves it to be rendered again, never trusted.
@@ -313,6 +311,38 @@ def _render_and_write(
 def _full_articles(cache: ArticleCache, articles: Iterable[Article]) -> Mapping[str, Article]:
     """The articles with their payload (excerpt, HTML, images, related) from the cache."""
     return cache.hydrate(articles)
+
+
+# Below this many feeds, starting worker processes costs more than it saves.
+PARALLEL_MIN_FEEDS = 24
+
+
+def render_feeds(feeds: Sequence[Feed], ctx: RenderContext, workers: int) -> dict[str, bytes]:
+    """Render feeds, on every core when there are enough of them (a cold build)."""
+    if workers < 2 or len(feeds) < PARALLEL_MIN_FEEDS:
+        return _render_many(list(feeds), ctx)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Deal feeds out by size, largest first, so the workers finish together.
+    shares: list[list[Feed]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for feed in sorted(feeds, key=lambda f: (-len(f.items), f.folder)):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(feed)
+        loads[lightest] += len(feed.items) + 5
+    files: dict[str, bytes] = {}
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for rendered in pool.map(_render_many, shares, [ctx] * workers):
+            files.update(rendered)
+    return files
+
+
+def _render_many(feeds: list[Feed], ctx: RenderContext) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for feed in feeds:
+        files.update(render_feed_files(feed, ctx))
+    return files
 
 
 def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:

@@ -322,3 +322,27 @@ def test_archive_pages_hold_every_item_and_stay_put(config: Config) -> None:
     build(config, NOW)
     pages_after = {k: v for k, v in snapshot(config.out).items() if k.startswith("archive/")}
     assert pages_after == pages_before
+
+
+def test_parallel_and_serial_builds_write_identical_bytes(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    news = tmp_path / "site" / "_news"
+    news.mkdir(parents=True)
+    for i in range(2100):  # enough files and feeds (30 topics) for both process pools
+        (news / f"2024-05-{1 + i % 28:02d}-s{i}.md").write_text(
+            article_text(
+                title=f"S{i}",
+                url=f"https://a.example/{i}",
+                date=f"2024-05-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+                topics=[f"Topic {i % 30}"],
+                domain=f"p{i % 5}.example",
+            )
+        )
+    base = Config(sources=(tmp_path / "site",), out=tmp_path / "serial", base_url=BASE_URL)
+    build(base, NOW, workers=1)
+    build(replace(base, out=tmp_path / "parallel"), NOW, workers=2)
+    serial = {k: v[0] for k, v in snapshot(tmp_path / "serial").items()}
+    parallel = {k: v[0] for k, v in snapshot(tmp_path / "parallel").items()}
+    assert len(serial) > 30 * 4
+    assert parallel == serial
