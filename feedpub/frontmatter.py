@@ -43,6 +43,9 @@ _SCAN_ABOVE_CHARS = 16_384
 _SCAN_ABOVE_OPENERS = 256
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 _INT = "tag:yaml.org,2002:int"
 
 # What YAML 1.1 refuses in a stream (C0 but tab/LF/CR, DEL, C1 but NEL) and
@@ -85,6 +88,25 @@ class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 None, None, f"cannot read {what} as {tag}", node.start_mark
             ) from e
 
+    # libyaml's composer calls these for every node. PyYAML's versions rebuild
+    # the candidate list and consult path resolvers (none exist here) each time;
+    # these give the same tags from lists made once (see _RESOLVERS).
+    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                assert value is not None
+                for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Node | None, current_index: object) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
 
 def _scalar(node: Node, tag: str) -> ScalarNode:
     if not isinstance(node, ScalarNode):
@@ -111,6 +133,15 @@ def _construct_int(loader: SafeConstructor, node: Node) -> int:
 _FrontMatterLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+assert not _BaseLoader.yaml_path_resolvers, "resolve() below assumes no path resolvers"
+# Per first character, the candidates PyYAML's resolve() would try, in its order.
+_Candidates = tuple[tuple[str, re.Pattern[str]], ...]
+_WILDCARD: _Candidates = tuple(_FrontMatterLoader.yaml_implicit_resolvers.get(None, []))
+_RESOLVERS: dict[str, _Candidates] = {
+    first: (*resolvers, *_WILDCARD)
+    for first, resolvers in _FrontMatterLoader.yaml_implicit_resolvers.items()
+    if first is not None
 }
 _FrontMatterLoader.add_constructor(_TIMESTAMP, _construct_text)  # explicit !!timestamp
 _FrontMatterLoader.add_constructor(_INT, _construct_int)

@@ -9,12 +9,15 @@ safe constructor, so the result is always what ``yaml.load`` would give.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _PLAIN_SCALARS = frozenset(
@@ -97,6 +100,8 @@ def _build(
     if cls is ScalarNode:
         if node.tag == _STR:
             return node.value
+        if node.tag == _INT and _DECIMAL.fullmatch(node.value):
+            return int(node.value)  # what YAML 1.1 reads too: no sign, no leading 0, no _
         if node.tag in _PLAIN_SCALARS:
             try:  # the tag's constructor itself, without the graph bookkeeping
                 return loader.yaml_constructors[node.tag](loader, node)
