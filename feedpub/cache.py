@@ -22,8 +22,11 @@ from .model import Article, Image, Provider, Rejection, Related
 from .state import State
 
 # Bump when loading changes what an article holds: every cached row is re-parsed.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trusted
+# Joins topics and provider fields in a row: text cleaning removes every C0
+# control from names and URLs, so this one can never occur inside a field.
+_SEPARATOR = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -127,8 +130,8 @@ def row_of(
         article.heat,
         article.kind,
         int(article.draft),
-        json.dumps(list(article.topics), ensure_ascii=False),
-        json.dumps([provider.name, provider.domain, provider.logo], ensure_ascii=False)
+        _SEPARATOR.join(article.topics),
+        _SEPARATOR.join((provider.name, provider.domain, provider.logo or ""))
         if provider
         else None,
         article.digest,
@@ -273,11 +276,12 @@ class RowReader:
     def _provider(self, text: str) -> Provider:
         provider = self.providers.get(text)
         if provider is None:
-            provider = self.providers[text] = Provider(*json.loads(text))
+            name, domain, logo = text.split(_SEPARATOR)
+            provider = self.providers[text] = Provider(name, domain, logo or None)
         return provider
 
     def _topics(self, text: str) -> tuple[str, ...]:
         topics = self.topics.get(text)
         if topics is None:
-            topics = self.topics[text] = tuple(json.loads(text))
+            topics = self.topics[text] = tuple(text.split(_SEPARATOR)) if text else ()
         return topics

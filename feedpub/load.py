@@ -312,6 +312,8 @@ def parse_article(
 
 def _visible(text: str) -> bool:
     """Whether ``text`` shows anything: not only spaces, controls and format characters."""
+    if text.isascii():  # cleaned text: no controls left, spaces folded and stripped
+        return bool(text)
     return any(unicodedata.category(c)[0] not in "ZC" for c in text)
 
 
