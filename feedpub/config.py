@@ -186,6 +186,8 @@ def normalize_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"base_url must be an absolute http(s) URL, got {url!r}")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ConfigError(f"base_url must be a folder URL, without ?query or #fragment: {url!r}")
     return url if url.endswith("/") else url + "/"
 
 

@@ -28,6 +28,8 @@ def output_lock(out: Path, wait: float) -> Iterator[None]:
         LockError: another run still held it after ``wait`` seconds.
         OutputError: the output folder or its lock file cannot be created.
     """
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"the output folder {out} exists and is not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)

@@ -133,6 +133,7 @@ def test_config_file_paths_are_relative_to_it_and_flags_override(
         ('titel = "typo"\n', "unknown key 'titel'"),
         ("max_items = 0\n", "max_items must be a whole number of at least 1"),
         ('base_url = "ftp://x"\n', "base_url must be an absolute http(s) URL"),
+        ('base_url = "https://x.example/f?a=1"\n', "without ?query or #fragment"),
         ("[topics.ai]\nenabled = 'no'\n", "topics.ai: enabled must be true or false"),
         ("title = \n", "not valid TOML"),
     ],
@@ -145,6 +146,15 @@ def test_a_bad_config_is_fatal_with_a_clear_message(
     assert main(["build", "--config", str(config), "--out", str(tmp_path / "o")]) == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_an_output_path_that_is_a_file_is_fatal(
+    small_site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "taken").write_text("not a folder")
+    assert main(["build", "--source", str(small_site), "--out", str(tmp_path / "taken")]) == 1
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert (tmp_path / "taken").read_text() == "not a folder"
 
 
 def test_a_missing_source_is_fatal_and_writes_nothing(
