@@ -182,7 +182,11 @@ def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
                     display,
                     f"file is {size:,} bytes, over the limit of {max_bytes:,} (max_file_bytes)",
                 )
-            data = f.read(max_bytes + 1)
+            # Read what stat promised and one byte more (a file still growing shows
+            # it); asking for max_bytes at once would allocate that much per file.
+            data = f.read(size + 1)
+            if len(data) > size:
+                data += f.read(max_bytes + 1 - len(data))
     except OSError as e:
         raise SourceError(display, f"cannot read file: {e.strerror or e}") from e
     if len(data) > max_bytes:
