@@ -8,6 +8,7 @@ rejected; 4 another run holds the lock.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import threading
@@ -387,6 +388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
+    if args.command in ("build", "check-links"):
+        # A build makes a few objects per article (hundreds of thousands at 100k) and
+        # keeps them to the end; with the default thresholds the cyclic collector walks
+        # them all again and again for nothing (~15% of an incremental build). Young
+        # cycles are still collected; the process exits soon after.
+        gc.set_threshold(50_000, 20, 100)
     try:
         if args.command == "build":
             return run_build(args)
