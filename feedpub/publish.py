@@ -104,9 +104,14 @@ def feed_files(feed: Feed) -> list[str]:
     from .render import RENDERERS
 
     names = [r.filename for r in RENDERERS]
-    if feed.kind is not FeedKind.SITE and not feed.page:
+    if _has_page(feed):
         names.append("index.html")
     return [_feed_prefix(feed) + name for name in names]
+
+
+def _has_page(feed: Feed) -> bool:
+    """Topic and provider feeds get an HTML page; the site's is index.html, archives have none."""
+    return feed.kind is not FeedKind.SITE and not feed.page
 
 
 def feed_digest(feed: Feed, context: str) -> str:
@@ -351,7 +356,7 @@ def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
     from .render import RENDERERS
 
     files = {_feed_prefix(feed) + r.filename: r.render(feed, ctx) for r in RENDERERS}
-    if feed.kind is not FeedKind.SITE and not feed.page:
+    if _has_page(feed):
         files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
     return files
 
