@@ -77,7 +77,6 @@ class Config:
     stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
-    config_path: Path | None = None
     links: LinkPolicy = LinkPolicy()
 
     @property

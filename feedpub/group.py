@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .config import Config, FeedPolicy, LinkPolicy, OnDead
 from .model import (
-    Article,
+    ArticleHead,
     Feed,
     FeedKind,
     LinkResult,
@@ -50,12 +50,12 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-def order_key(article: Article) -> tuple[float, int, str, str]:
+def order_key(article: ArticleHead) -> tuple[float, int, str, str]:
     """Newest first; the same instant → higher quality first; then id, then path."""
     return (-article.published.timestamp(), -article.quality, article.key, article.path)
 
 
-def _better(candidate: Article, kept: Article) -> bool:
+def _better(candidate: ArticleHead, kept: ArticleHead) -> bool:
     """Of two files with one URL, keep the higher quality, then the newer, then the first path."""
     a = (candidate.quality, candidate.published, _neg(candidate.path))
     b = (kept.quality, kept.published, _neg(kept.path))
@@ -67,15 +67,15 @@ def _neg(text: str) -> tuple[int, ...]:
 
 
 def select_articles(
-    articles: Iterable[Article], include_drafts: bool
-) -> tuple[list[Article], int, int]:
+    articles: Iterable[ArticleHead], include_drafts: bool
+) -> tuple[list[ArticleHead], int, int]:
     """Drop drafts (unless asked) and merge duplicates by canonical URL.
 
     Returns the kept articles in feed order, the number of drafts left out and
     the number of duplicate files merged away.
     """
     drafts = 0
-    by_url: dict[str, Article] = {}
+    by_url: dict[str, ArticleHead] = {}
     duplicates = 0
     for article in articles:
         if article.draft and not include_drafts:
@@ -93,12 +93,12 @@ def select_articles(
     return _distinct_updates(_unique_keys(kept_articles)), drafts, duplicates
 
 
-def _unique_keys(articles: list[Article]) -> list[Article]:
+def _unique_keys(articles: list[ArticleHead]) -> list[ArticleHead]:
     """Two different stories may come from files of one name in two sources: keep ids distinct."""
     if len({a.key for a in articles}) == len(articles):
         return articles
     seen: dict[str, int] = {}
-    result: list[Article] = []
+    result: list[ArticleHead] = []
     for article in sorted(articles, key=lambda a: (a.key, a.path)):
         count = seen.get(article.key, 0)
         seen[article.key] = count + 1
@@ -109,7 +109,7 @@ def _unique_keys(articles: list[Article]) -> list[Article]:
     return result
 
 
-def _distinct_updates(articles: list[Article]) -> list[Article]:
+def _distinct_updates(articles: list[ArticleHead]) -> list[ArticleHead]:
     """Give stories published at one instant distinct Atom ``updated`` values.
 
     Feed readers and the W3C validator take two entries with one ``updated``
@@ -158,7 +158,7 @@ def _limits(config: Config, policy: FeedPolicy | None) -> _Limits:
     )
 
 
-def _select(items: Sequence[Article], limits: _Limits, now: datetime) -> list[Article]:
+def _select(items: Sequence[ArticleHead], limits: _Limits, now: datetime) -> list[ArticleHead]:
     """The items a feed may show, newest first, before ``max_items`` cuts them."""
     cutoff = now - timedelta(days=limits.max_age_days) if limits.max_age_days is not None else None
     if limits.min_quality is None and cutoff is None:
@@ -172,8 +172,8 @@ def _select(items: Sequence[Article], limits: _Limits, now: datetime) -> list[Ar
 
 
 def _feed_and_archives(
-    feed: Feed, selected: list[Article], limits: _Limits, archives: bool
-) -> list[Feed]:
+    feed: Feed[ArticleHead], selected: list[ArticleHead], limits: _Limits, archives: bool
+) -> list[Feed[ArticleHead]]:
     """The subscription feed (newest ``max_items``) and, if asked, its RFC 5005 archive pages.
 
     Archive pages are counted from the oldest item and hold ``max_items``
@@ -211,7 +211,7 @@ def _policy_for(
     return None, None
 
 
-def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selection:
+def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetime) -> Selection:
     """Select articles and build every feed: the site, each topic, each provider.
 
     Feeds are listed site first, then topics and providers by slug, so output
@@ -224,7 +224,7 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     # Items show the provider as the taxonomy knows it: one name, a safe key.
     articles = [_with_provider(a, taxonomy.provider(a.provider)) for a in articles]
 
-    site = Feed(
+    site: Feed[ArticleHead] = Feed(
         kind=FeedKind.SITE,
         key="",
         folder="",
@@ -245,7 +245,7 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     )
 
 
-def _with_provider(article: Article, provider: Provider | None) -> Article:
+def _with_provider(article: ArticleHead, provider: Provider | None) -> ArticleHead:
     return article if provider == article.provider else replace(article, provider=provider)
 
 
@@ -256,17 +256,17 @@ class _Group:
     key: str  # the slug or domain: the feed's folder name
     name: str
     description: str  # used when the config gives none
-    items: list[Article]
+    items: list[ArticleHead]
     icon: str | None = None
 
 
 def _topic_feeds(
-    articles: Sequence[Article],
+    articles: Sequence[ArticleHead],
     taxonomy: Taxonomy,
     config: Config,
     now: datetime,
     warnings: list[str],
-) -> list[Feed]:
+) -> list[Feed[ArticleHead]]:
     groups: dict[str, _Group] = {}
     for article in articles:
         for name in article.topics:
@@ -285,8 +285,8 @@ def _topic_feeds(
 
 
 def _provider_feeds(
-    articles: Sequence[Article], config: Config, now: datetime, warnings: list[str]
-) -> list[Feed]:
+    articles: Sequence[ArticleHead], config: Config, now: datetime, warnings: list[str]
+) -> list[Feed[ArticleHead]]:
     groups: dict[str, _Group] = {}
     for article in articles:
         provider = article.provider
@@ -309,11 +309,11 @@ def _policy_feeds(
     config: Config,
     now: datetime,
     warnings: list[str],
-) -> list[Feed]:
+) -> list[Feed[ArticleHead]]:
     """One feed (and its archive pages) per group, as its ``[topics.x]``/``[providers.x]`` says."""
     section = "topics" if kind is FeedKind.TOPIC else "providers"
     matched: set[str] = set()
-    feeds: list[Feed] = []
+    feeds: list[Feed[ArticleHead]] = []
     for slug in sorted(groups):
         group = groups[slug]
         key, policy = _policy_for(policies, slug, group.name)
@@ -322,7 +322,7 @@ def _policy_feeds(
         if policy is not None and not policy.enabled:
             continue
         limits = _limits(config, policy)
-        feed = Feed(
+        feed: Feed[ArticleHead] = Feed(
             kind=kind,
             key=slug,
             folder=f"{section}/{slug}",
@@ -341,8 +341,8 @@ def _policy_feeds(
 
 
 def apply_link_policy(
-    articles: Iterable[Article], links: Mapping[str, LinkResult], policy: LinkPolicy
-) -> tuple[tuple[Article, ...], int, int]:
+    articles: Iterable[ArticleHead], links: Mapping[str, LinkResult], policy: LinkPolicy
+) -> tuple[tuple[ArticleHead, ...], int, int]:
     """Drop or flag the articles whose link is confirmed dead, as ``policy.on_dead`` says.
 
     Only a link seen dead on two checks at least ``confirm_after`` apart
@@ -350,7 +350,7 @@ def apply_link_policy(
     the articles kept (in their order), how many were dropped and how many
     flagged (``link_state="dead"``).
     """
-    kept: list[Article] = []
+    kept: list[ArticleHead] = []
     dropped = flagged = 0
     for article in articles:
         result = links.get(article.url)
@@ -359,7 +359,7 @@ def apply_link_policy(
         elif policy.on_dead is OnDead.DROP:
             dropped += 1
         elif policy.on_dead is OnDead.FLAG:
-            kept.append(replace(article, link_state=LinkState.DEAD.value))
+            kept.append(replace(article, link_state=LinkState.DEAD))
             flagged += 1
         else:
             kept.append(article)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..model import Article, Feed
+from ..model import Article, Feed, LinkState
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 
@@ -20,7 +20,7 @@ class JsonFeedRenderer:
     filename = "feed.json"
     media_type = "application/feed+json"
 
-    def render(self, feed: Feed, ctx: RenderContext) -> bytes:
+    def render(self, feed: Feed[Article], ctx: RenderContext) -> bytes:
         document: dict[str, object] = {
             "version": VERSION,
             "title": feed.title,
@@ -59,7 +59,7 @@ class JsonFeedRenderer:
             if article.provider.logo:
                 author["avatar"] = article.provider.logo
             item["authors"] = [author]
-        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state == "dead" else [])]
+        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state is LinkState.DEAD else [])]
         if tags:
             item["tags"] = tags
         return item
