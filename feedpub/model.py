@@ -81,6 +81,8 @@ class FeedKind(StrEnum):
     SITE = "site"
     TOPIC = "topic"
     PROVIDER = "provider"
+    CUSTOM = "custom"  # a [feeds.<slug>] table of config.toml: feeds/<slug>/
+    TOP = "top"  # top stories: top/, and topics/<slug>/top/ per topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ class Feed:
     # the newest of ``pages`` archive pages; page k >= 1 is an archive page.
     page: int = 0
     pages: int = 0
+    ranks: tuple[int, ...] = ()  # top stories: each item's rank (1 = best), in item order
 
     @property
     def home(self) -> str:
@@ -154,6 +157,7 @@ class Selection:
     drafts: int = 0
     duplicates: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    keyword_topics: int = 0  # articles that gained a topic from its keywords (match_keywords)
 
 
 class LinkState(StrEnum):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .cache import ArticleCache
 from .config import Config
+from .editorial.excerpts import needs_excerpts, with_excerpts
 from .errors import ConfigError, SourceError
 from .lock import output_lock
 from .model import Article, Feed, FeedKind, LinkResult, LoadResult, Rejection, Selection
@@ -53,6 +54,7 @@ class BuildReport:
     skipped: bool = False  # nothing changed since the last build: nothing was done
     dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
     flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
+    topics_from_keywords: int = 0  # articles filed under a topic their text names
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -72,6 +74,7 @@ class BuildReport:
             "nothing_changed": self.skipped,
             "dropped_dead": self.dropped_dead,
             "flagged_dead": self.flagged_dead,
+            "topics_from_keywords": self.topics_from_keywords,
         }
 
 
@@ -87,6 +90,7 @@ def _report_from_json(text: str, unchanged: int) -> BuildReport:
         feeds=data["feeds"],
         dropped_dead=data.get("dropped_dead", 0),
         flagged_dead=data.get("flagged_dead", 0),
+        topics_from_keywords=data.get("topics_from_keywords", 0),
         written=(),
         unchanged=unchanged,
         removed=(),
@@ -132,7 +136,12 @@ def _build_fingerprint(config: Config, scan_fingerprint: str) -> str:
 def _ages_out(config: Config) -> bool:
     """Whether feeds can change with the clock alone (items age out)."""
     policies = [*config.topics.values(), *config.providers.values()]
-    return config.max_age_days is not None or any(p.max_age_days is not None for p in policies)
+    return (
+        config.max_age_days is not None
+        or config.top_stories is not None
+        or any(p.max_age_days is not None for p in policies)
+        or any(f.max_age_days is not None for f in config.feeds.values())
+    )
 
 
 def _outputs_present(out: Path) -> int | None:
@@ -200,12 +209,15 @@ def build(
             scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
         )
         loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
+        if needs_excerpts(config):  # keywords are matched in the excerpt too
+            loaded = replace(loaded, articles=with_excerpts(loaded.articles, cache))
         selection = group_articles(loaded, config, now)
         report = _render_and_write(config, selection, state, cache, cores)
         report = replace(
             report,
             dropped_dead=dropped_dead,
             flagged_dead=flagged_dead,
+            topics_from_keywords=selection.keyword_topics,
             files_read=loaded.files_read,
             rejected=loaded.rejections,
             warnings=loaded.notes + selection.warnings + report.warnings,
