@@ -379,10 +379,10 @@ def _custom_feeds(
             description=spec.description or f"{spec.title}, selected by {config.title}",
             items=(),
         )
-        matching = [a for a in articles if accepts(a, slugs_of(a))]
-        feeds.extend(
-            _feed_and_archives(feed, _select(matching, limits, now), limits, config.archives)
-        )
+        selected = _select([a for a in articles if accepts(a, slugs_of(a))], limits, now)
+        if not selected:  # only an empty feed needs a date of its own
+            feed = replace(feed, updated=_newest(articles))
+        feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
     return feeds
 
 
@@ -398,6 +398,7 @@ def _top_feeds(
     if spec is None:
         return []
     floor = _Limits(max_items=spec.max_items, min_quality=config.min_quality, max_age_days=None)
+    newest = _newest(articles)
 
     def top_feed(
         key: str, folder: str, title: str, description: str, items: Sequence[Article]
@@ -412,6 +413,7 @@ def _top_feeds(
             items=tuple(a for _, a in ranked),
             total=len(ranked),
             ranks=tuple(rank for rank, _ in ranked),
+            updated=None if ranked else newest,
         )
 
     days = f"{spec.window_days:g} day{'' if spec.window_days == 1 else 's'}"
@@ -444,6 +446,10 @@ def _top_feeds(
                     )
                 )
     return result
+
+
+def _newest(articles: Sequence[Article]) -> datetime | None:
+    return max((a.updated_at for a in articles), default=None)
 
 
 def apply_link_policy(

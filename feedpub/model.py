@@ -106,6 +106,9 @@ class Feed:
     page: int = 0
     pages: int = 0
     ranks: tuple[int, ...] = ()  # top stories: each item's rank (1 = best), in item order
+    # The date of the feed when it has no item (a filter matching nothing yet):
+    # the newest story of the site, so an empty feed's date is plausible and never the clock's.
+    updated: datetime | None = None
 
     @property
     def home(self) -> str:

@@ -106,6 +106,8 @@ def compile_filter(spec: CustomFeedSpec, taxonomy: Taxonomy, warnings: list[str]
                 warnings.append(
                     f"{where} {key}: {name!r} matches no topic of the published articles"
                 )
+                # Kept as a name no article carries: topics_all then matches nothing.
+                slugs.add("\0" + name)
             else:
                 slugs.add(slug)
         return frozenset(slugs)
