@@ -20,7 +20,7 @@ from feedpub.editorial.spec import CustomFeedSpec, TopStoriesSpec
 from feedpub.errors import ConfigError
 from feedpub.model import Article
 from feedpub.publish import BuildReport, build
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, REPO
 from tests.feedcheck import check_feed_folder
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -316,3 +316,16 @@ def test_now_must_be_a_timestamp(
     # A timestamp without an offset is UTC: 02:00 UTC, the story is in the window.
     assert main([*args, "--now", "2024-06-01T02:00:00"]) == 0
     assert ids(tmp_path / "out", "top") == ["a"]
+
+
+def test_the_documented_examples_are_valid_config(tmp_path: Path) -> None:
+    doc = (REPO / "docs" / "editorial-feeds.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in doc.split("```toml\n")[1:]]
+    config = load_config(
+        write_config(tmp_path, "\n".join(sorted(blocks, key=lambda block: block.startswith("["))))
+    )
+    assert sorted(config.feeds) == ["copilot", "microsoft-ai", "videos"]
+    assert config.feeds["videos"].kind == "video"
+    assert config.feeds["microsoft-ai"].exclude_topics == ("Rumors",)
+    assert config.top_stories == TopStoriesSpec(window_days=7, max_items=10, per_topic=True)
+    assert config.match_keywords
