@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run to finish (default: 0, exit 4 at once)",
     )
+    b.add_argument(
+        "--now",
+        type=_timestamp,
+        metavar="TIMESTAMP",
+        help="build as of this ISO 8601 instant (default: the clock); naive means UTC",
+    )
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--quiet", action="store_true", help="print only problems")
     b.add_argument(
@@ -83,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_serve_parser(commands)
     _add_init_parser(commands)
     return parser
+
+
+def _timestamp(text: str) -> datetime:
+    """``--now``: an ISO 8601 instant as an aware UTC datetime."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from e
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:
@@ -230,6 +245,8 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
         f"{report.unchanged} unchanged, {len(report.removed)} removed"
     )
     print(f"{report.feeds} feeds: {what} in {seconds:.2f} s", file=err)
+    if report.topics_from_keywords:
+        print(f"{report.topics_from_keywords} articles gained topics from keywords", file=err)
 
 
 def _print_dead_links(report: BuildReport) -> None:
@@ -246,7 +263,9 @@ def run_build(args: argparse.Namespace) -> int:
     link_check = LinkCheck(args.recheck, progress) if args.check_links else None
     started = time.monotonic()
     try:
-        report = build(config, now=datetime.now(UTC), wait=args.wait, link_check=link_check)
+        report = build(
+            config, now=args.now or datetime.now(UTC), wait=args.wait, link_check=link_check
+        )
     finally:
         if progress is not None:
             progress.clear()

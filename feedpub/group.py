@@ -14,6 +14,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from .config import Config, FeedPolicy, LinkPolicy, OnDead
+from .editorial.select import (
+    TopicSlugs,
+    add_keyword_topics,
+    compile_filter,
+    top_stories,
+)
 from .model import (
     ArticleHead,
     Feed,
@@ -219,6 +225,9 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     """
     articles, drafts, duplicates = select_articles(loaded.articles, config.include_drafts)
     drafts += loaded.drafts_skipped
+    gained = 0
+    if config.match_keywords:
+        articles, gained = add_keyword_topics(articles, loaded.topics, loaded.excerpts)
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
@@ -236,12 +245,15 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     feeds = _feed_and_archives(site, _select(articles, limits, now), limits, config.archives)
     feeds.extend(_topic_feeds(articles, taxonomy, config, now, warnings))
     feeds.extend(_provider_feeds(articles, config, now, warnings))
+    feeds.extend(_custom_feeds(articles, taxonomy, config, now, warnings, loaded.excerpts))
+    feeds.extend(_top_feeds(articles, taxonomy, config, now, feeds))
     return Selection(
         articles=tuple(articles),
         feeds=tuple(feeds),
         drafts=drafts,
         duplicates=duplicates,
         warnings=tuple(warnings),
+        keyword_topics=gained,
     )
 
 
@@ -338,6 +350,107 @@ def _policy_feeds(
     for key in sorted(set(policies) - matched):
         warnings.append(f"config: [{section}.{key}] matches no {what} of the published articles")
     return feeds
+
+
+def _custom_feeds(
+    articles: Sequence[ArticleHead],
+    taxonomy: Taxonomy,
+    config: Config,
+    now: datetime,
+    warnings: list[str],
+    excerpts: Mapping[str, str],
+) -> list[Feed[ArticleHead]]:
+    """One feed (and its archive pages) per ``[feeds.<slug>]`` table, in slug order."""
+    slugs_of = TopicSlugs(taxonomy)
+    feeds: list[Feed[ArticleHead]] = []
+    for slug in sorted(config.feeds):
+        spec = config.feeds[slug]
+        accepts = compile_filter(spec, taxonomy, warnings, excerpts).accepts
+        policy = FeedPolicy(
+            max_items=spec.max_items,
+            min_quality=spec.min_quality,
+            max_age_days=spec.max_age_days,
+        )
+        limits = _limits(config, policy)
+        feed: Feed[ArticleHead] = Feed(
+            kind=FeedKind.CUSTOM,
+            key=slug,
+            folder=f"feeds/{slug}",
+            title=spec.title,
+            description=spec.description or f"{spec.title}, selected by {config.title}",
+            items=(),
+        )
+        selected = _select([a for a in articles if accepts(a, slugs_of(a))], limits, now)
+        if not selected:  # only an empty feed needs a date of its own
+            feed = replace(feed, updated=_newest(articles))
+        feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
+    return feeds
+
+
+def _top_feeds(
+    articles: Sequence[ArticleHead],
+    taxonomy: Taxonomy,
+    config: Config,
+    now: datetime,
+    feeds: Sequence[Feed[ArticleHead]],
+) -> list[Feed[ArticleHead]]:
+    """The top-stories feed of the site and, with ``per_topic``, of each published topic."""
+    spec = config.top_stories
+    if spec is None:
+        return []
+    floor = _Limits(max_items=spec.max_items, min_quality=config.min_quality, max_age_days=None)
+    newest = _newest(articles)
+
+    def top_feed(
+        key: str, folder: str, title: str, description: str, items: Sequence[ArticleHead]
+    ) -> Feed[ArticleHead]:
+        ranked = top_stories(_select(items, floor, now), spec, now)
+        return Feed(
+            kind=FeedKind.TOP,
+            key=key,
+            folder=folder,
+            title=title,
+            description=description,
+            items=tuple(a for _, a in ranked),
+            total=len(ranked),
+            ranks=tuple(rank for rank, _ in ranked),
+            updated=None if ranked else newest,
+        )
+
+    days = f"{spec.window_days:g} day{'' if spec.window_days == 1 else 's'}"
+    result = [
+        top_feed(
+            "",
+            "top",
+            spec.title or f"Top stories — {config.title}",
+            spec.description or f"The best stories of the last {days}, from {config.title}",
+            articles,
+        )
+    ]
+    if spec.per_topic:
+        slugs_of = TopicSlugs(taxonomy)
+        names = {t.slug: t.name for t in taxonomy.topics.values()}
+        members: dict[str, list[ArticleHead]] = {}
+        for article in articles:
+            for slug in slugs_of(article):
+                members.setdefault(slug, []).append(article)
+        for feed in feeds:
+            if feed.kind is FeedKind.TOPIC and not feed.page:
+                name = names.get(feed.key, feed.key)
+                result.append(
+                    top_feed(
+                        feed.key,
+                        f"{feed.folder}/top",
+                        f"Top stories: {name} — {config.title}",
+                        f"The best stories about {name} of the last {days}, from {config.title}",
+                        members.get(feed.key, []),
+                    )
+                )
+    return result
+
+
+def _newest(articles: Sequence[ArticleHead]) -> datetime | None:
+    return max((a.updated_at for a in articles), default=None)
 
 
 def apply_link_policy(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -140,6 +141,8 @@ class FeedKind(StrEnum):
     SITE = "site"
     TOPIC = "topic"
     PROVIDER = "provider"
+    CUSTOM = "custom"  # a [feeds.<slug>] table of config.toml: feeds/<slug>/
+    TOP = "top"  # top stories: top/, and topics/<slug>/top/ per topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,10 @@ class Feed(Generic[Item]):
     # the newest of ``pages`` archive pages; page k >= 1 is an archive page.
     page: int = 0
     pages: int = 0
+    ranks: tuple[int, ...] = ()  # top stories: each item's rank (1 = best), in item order
+    # The date of the feed when it has no item (a filter matching nothing yet):
+    # the newest story of the site, so an empty feed's date is plausible and never the clock's.
+    updated: datetime | None = None
 
     @property
     def home(self) -> str:
@@ -230,6 +237,8 @@ class LoadResult(Generic[Item]):
     files_read: int = 0
     notes: tuple[str, ...] = ()
     drafts_skipped: int = 0  # drafts counted but not loaded (include_drafts is off)
+    # Excerpts by path, for keyword rules, when grouping needs them (light articles have none).
+    excerpts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +250,7 @@ class Selection:
     drafts: int = 0
     duplicates: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    keyword_topics: int = 0  # articles that gained a topic from its keywords (match_keywords)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,7 @@ def _stages(
     link_check: LinkCheck | None,
 ) -> BuildReport:
     """Check links → group → render → write → record: the part of a build that changes files."""
+    from .editorial.excerpts import excerpts_of, needs_excerpts
     from .group import apply_link_policy, group_articles
     from .write import write_site
 
@@ -106,6 +107,8 @@ def _stages(
         results = {r.url: r for r in link_report.results}
         kept, dropped, flagged = apply_link_policy(loaded.articles, results, config.links)
         loaded = replace(loaded, articles=kept)
+    if needs_excerpts(config):  # keywords are matched in the excerpt too
+        loaded = replace(loaded, excerpts=excerpts_of(loaded.articles, cache))
     selection: Selection = group_articles(loaded, config, now)
     report = write_site(config, selection, state, cache, cores)
     return replace(
@@ -115,6 +118,7 @@ def _stages(
         warnings=loaded.notes + selection.warnings + report.warnings,
         dropped_dead=dropped,
         flagged_dead=flagged,
+        topics_from_keywords=selection.keyword_topics,
         link_report=link_report,
     )
 
@@ -185,4 +189,9 @@ def _unchanged_build(config: Config, state: State, fingerprint: str) -> BuildRep
 def _ages_out(config: Config) -> bool:
     """Whether feeds can change with the clock alone (items age out)."""
     policies = [*config.topics.values(), *config.providers.values()]
-    return config.max_age_days is not None or any(p.max_age_days is not None for p in policies)
+    return (
+        config.max_age_days is not None
+        or config.top_stories is not None
+        or any(p.max_age_days is not None for p in policies)
+        or any(f.max_age_days is not None for f in config.feeds.values())
+    )

@@ -34,6 +34,7 @@ class BuildReport:
     skipped: bool = False  # nothing changed since the last build: nothing was done
     dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
     flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
+    topics_from_keywords: int = 0  # articles filed under a topic their text names
     link_report: LinkReport | None = None  # with build --check-links
 
     def to_dict(self) -> dict[str, object]:
@@ -54,6 +55,7 @@ class BuildReport:
             "nothing_changed": self.skipped,
             "dropped_dead": self.dropped_dead,
             "flagged_dead": self.flagged_dead,
+            "topics_from_keywords": self.topics_from_keywords,
         }
         if self.link_report is not None:
             document["link_check"] = self.link_report.summary()
@@ -76,6 +78,7 @@ def report_from_json(text: str, unchanged: int) -> BuildReport:
         feeds=data["feeds"],
         dropped_dead=data.get("dropped_dead", 0),
         flagged_dead=data.get("flagged_dead", 0),
+        topics_from_keywords=data.get("topics_from_keywords", 0),
         written=(),
         unchanged=unchanged,
         removed=(),

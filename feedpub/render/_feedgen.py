@@ -27,8 +27,8 @@ GENERATOR_URI = "https://pypi.org/project/feedpub/"
 
 
 def feed_updated(feed: Feed[Article]) -> datetime:
-    """The feed's date: its newest item's, never the clock."""
-    return max((a.updated_at for a in feed.items), default=EPOCH)
+    """The feed's date: its newest item's (an empty feed: ``feed.updated``), never the clock."""
+    return max((a.updated_at for a in feed.items), default=feed.updated or EPOCH)
 
 
 class _History(BaseExtension):  # type: ignore[misc]

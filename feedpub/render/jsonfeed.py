@@ -36,7 +36,12 @@ class JsonFeedRenderer:
         older = feed.older_page
         if older is not None:
             document["next_url"] = ctx.page_url(feed, older, self.filename)
-        document["items"] = [self._item(article, ctx) for article in feed.items]
+        items = [self._item(article, ctx) for article in feed.items]
+        # Top stories: each item's rank in a custom object, as JSON Feed 1.1 allows
+        # ("Extensions": a key starting with an underscore, readers that don't know it ignore it).
+        for item, rank in zip(items, feed.ranks, strict=False):
+            item["_feedpub"] = {"rank": rank}
+        document["items"] = items
         text = json.dumps(document, ensure_ascii=False, indent=2)
         return (text + "\n").encode("utf-8")
 

@@ -25,7 +25,13 @@ from ..model import Article, ArticleHead, ArticleKind, Feed, FeedKind
 from . import RENDERERS, RenderContext
 
 _FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-_KIND_LABELS = {FeedKind.SITE: "All stories", FeedKind.TOPIC: "Topic", FeedKind.PROVIDER: "Source"}
+_KIND_LABELS = {
+    FeedKind.SITE: "All stories",
+    FeedKind.TOPIC: "Topic",
+    FeedKind.PROVIDER: "Source",
+    FeedKind.CUSTOM: "Curated",
+    FeedKind.TOP: "Top stories",
+}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FEED_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="5" cy="19" r="2.5"/>'
@@ -165,6 +171,8 @@ def render_index(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> byte
     site = next(f for f in feeds if f.kind is FeedKind.SITE)
     topics = [f for f in feeds if f.kind is FeedKind.TOPIC]
     providers = [f for f in feeds if f.kind is FeedKind.PROVIDER]
+    custom = [f for f in feeds if f.kind is FeedKind.CUSTOM]
+    top = [f for f in feeds if f.kind is FeedKind.TOP]
     links = _autodiscovery(site, ctx) + "".join(_autodiscovery(f, ctx) for f in topics)
     eyebrow = f'<span class="badge">{_FEED_ICON} News feeds</span>'
     body = (
@@ -181,6 +189,8 @@ def render_index(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> byte
         f"{_ABOUT_FEEDS}</section>"
         '<section aria-labelledby="all"><h2 id="all">All stories</h2>'
         f'<ul class="cards wide">{_card(site, ctx, featured=True)}</ul></section>'
+        f"{_card_section(top, ctx, 'top', 'Top stories')}"
+        f"{_card_section(custom, ctx, 'curated', 'Curated feeds')}"
         f"{_card_section(topics, ctx, 'topics', 'Topics')}"
         f"{_card_section(providers, ctx, 'sources', 'Sources')}</main>\n"
         f"{_footer(ctx, None)}"
@@ -188,7 +198,7 @@ def render_index(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> byte
     return _page(site.title, site.description, links, body, ctx)
 
 
-def _item(article: Article) -> str:
+def _item(article: Article, rank: int | None = None) -> str:
     image = article.images[0] if article.images else None
     media = ""
     if image is not None:
@@ -198,7 +208,7 @@ def _item(article: Article) -> str:
             else ""
         )
         media = f'<img src="{escape(image.url)}" alt=""{size} loading="lazy" decoding="async">'
-    meta = []
+    meta = [] if rank is None else [f'<span class="rank">Top {rank}</span>']
     if article.provider is not None:
         meta.append(f'<span class="provider">{escape(article.provider.name)}</span>')
     if article.kind is ArticleKind.VIDEO:
@@ -210,6 +220,10 @@ def _item(article: Article) -> str:
         f'<h3><a href="{escape(article.url)}">{escape(article.title)}</a></h3>'
         f'<p class="meta">{" · ".join(meta)}</p>{excerpt}</div></li>'
     )
+
+
+def _rank(feed: Feed[Article], index: int) -> int | None:
+    return feed.ranks[index] if index < len(feed.ranks) else None
 
 
 def render_feed_page(feed: Feed[Article], ctx: RenderContext) -> bytes:
@@ -233,7 +247,7 @@ def render_feed_page(feed: Feed[Article], ctx: RenderContext) -> bytes:
         f"{_feed_url_field(feed, ctx)}{_format_links(feed, '', 'Formats')}{_ABOUT_FEEDS}</section>"
         f'<section aria-labelledby="stories"><h2 id="stories">Latest stories '
         f'<span class="count">({shown})</span></h2>'
-        f'<ol class="items">{"".join(_item(a) for a in feed.items)}</ol></section></main>\n'
+        f'<ol class="items">{"".join(_item(a, _rank(feed, i)) for i, a in enumerate(feed.items))}</ol></section></main>\n'
         f"{_footer(ctx, root)}"
     )
     return _page(feed.title, feed.description, _autodiscovery(feed, ctx), body, ctx)
@@ -249,6 +263,8 @@ def render_opml(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> bytes
         ("Site", FeedKind.SITE),
         ("Topics", FeedKind.TOPIC),
         ("Providers", FeedKind.PROVIDER),
+        ("Curated", FeedKind.CUSTOM),
+        ("Top stories", FeedKind.TOP),
     )
     for label, kind in groups:
         members = [f for f in feeds if f.kind is kind]
