@@ -22,7 +22,7 @@ from .model import Article, Image, Provider, Rejection, Related
 from .state import State
 
 # Bump when loading changes what an article holds: every cached row is re-parsed.
-PARSER_VERSION = 2
+PARSER_VERSION = 3  # 3: related stories keep their date
 RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trusted
 # Joins topics and provider fields in a row: text cleaning removes every C0
 # control from names and URLs, so this one can never occur inside a field.
@@ -74,7 +74,10 @@ def payload_of(article: Article) -> str:
             article.excerpt,
             article.featured_html,
             [[i.url, i.width, i.height] for i in article.images],
-            [[r.title, r.url, r.provider] for r in article.related],
+            [
+                [r.title, r.url, r.provider, _micros(r.published) if r.published else None]
+                for r in article.related
+            ],
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -88,7 +91,9 @@ def with_payload(article: Article, payload: str) -> Article:
         excerpt=excerpt,
         featured_html=featured_html,
         images=tuple(Image(u, w, h) for u, w, h in images),
-        related=tuple(Related(t, u, p) for t, u, p in related),
+        related=tuple(
+            Related(t, u, p, _from_micros(d) if d is not None else None) for t, u, p, d in related
+        ),
     )
 
 

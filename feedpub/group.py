@@ -231,6 +231,8 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
         title=config.title,
         description=config.description or f"Latest news from {config.title}",
         items=(),
+        icon=config.icon,
+        logo=config.logo,
     )
     limits = _limits(config, None)
     feeds = _feed_and_archives(site, _select(articles, limits, now), limits, config.archives)
@@ -330,7 +332,9 @@ def _policy_feeds(
             description=(policy.description if policy and policy.description else None)
             or group.description,
             items=(),
-            icon=group.icon,
+            # Branding: the feed's own config, else the provider's logo, else the site's.
+            icon=(policy.icon if policy else None) or group.icon or config.icon,
+            logo=(policy.logo if policy else None) or group.icon or config.logo,
         )
         selected = _select(group.items, limits, now)
         feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
