@@ -324,6 +324,14 @@ def _policy_feeds(
         if policy is not None and not policy.enabled:
             continue
         limits = _limits(config, policy)
+        # Branding: the feed's own config, else the provider's logo, else the site's;
+        # a pair is never mixed from two sources.
+        if policy is not None and (policy.icon or policy.logo):
+            icon, logo = policy.icon, policy.logo
+        elif group.icon:
+            icon = logo = group.icon
+        else:
+            icon, logo = config.icon, config.logo
         feed = Feed(
             kind=kind,
             key=slug,
@@ -332,9 +340,8 @@ def _policy_feeds(
             description=(policy.description if policy and policy.description else None)
             or group.description,
             items=(),
-            # Branding: the feed's own config, else the provider's logo, else the site's.
-            icon=(policy.icon if policy else None) or group.icon or config.icon,
-            logo=(policy.logo if policy else None) or group.icon or config.logo,
+            icon=icon,
+            logo=logo,
         )
         selected = _select(group.items, limits, now)
         feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
