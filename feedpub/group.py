@@ -21,7 +21,6 @@ from .model import (
     LinkResult,
     LinkState,
     LoadResult,
-    Provider,
     Selection,
 )
 from .taxonomy import Taxonomy, build_taxonomy, normalize_name
@@ -222,7 +221,7 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
-    articles = [_with_provider(a, taxonomy.provider(a.provider)) for a in articles]
+    articles = [_resolved(a, taxonomy) for a in articles]
 
     site = Feed(
         kind=FeedKind.SITE,
@@ -247,8 +246,13 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     )
 
 
-def _with_provider(article: Article, provider: Provider | None) -> Article:
-    return article if provider == article.provider else replace(article, provider=provider)
+def _resolved(article: Article, taxonomy: Taxonomy) -> Article:
+    """The article with its provider as the taxonomy knows it and its topics' slugs."""
+    provider = taxonomy.provider(article.provider)
+    slugs = tuple(topic.slug for topic in map(taxonomy.topic, article.topics) if topic is not None)
+    if provider == article.provider and slugs == article.topic_slugs:
+        return article
+    return replace(article, provider=provider, topic_slugs=slugs)
 
 
 @dataclass(frozen=True, slots=True)

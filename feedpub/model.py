@@ -65,6 +65,8 @@ class Article:
     # When the rendered content last changed (set from the state); Atom <updated>
     # and JSON Feed date_modified show it. None: never edited since first seen.
     modified: datetime | None = None
+    # The taxonomy's slug of each of ``topics`` (its feed's folder name); set when grouping.
+    topic_slugs: tuple[str, ...] = ()
 
     @property
     def updated_at(self) -> datetime:

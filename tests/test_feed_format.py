@@ -292,7 +292,7 @@ def test_json_items_carry_the_smartable_data_in_an_extension(
     write_article(
         "2024-05-01-a.md",
         quality=77,
-        topics=["AI"],
+        topics=["Machine Learning", "machine  learning", "AI"],
         extra=(
             "heat: 12\nrelated:\n"
             '  - title: "Elsewhere"\n    webUrl: "https://b.example/x"\n'
@@ -307,13 +307,14 @@ def test_json_items_carry_the_smartable_data_in_an_extension(
     config = Config(sources=(site,), out=out, base_url=BASE_URL, state=state)
     build(config, NOW)
     first = (out / "feed.json").read_bytes()
+    assert (out / "topics/machine-learning/feed.json").is_file()
     extension = json.loads(first)["items"][0]["_feedpub"]
     assert extension == {
         "about": "https://pypi.org/project/feedpub/",
         "quality": 77,
         "heat": 12,
         "type": "article",
-        "topics": ["AI"],
+        "topics": ["machine-learning", "machine-learning", "ai"],  # each its feed's folder
         "related": [
             {
                 "title": "Elsewhere",

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from ..model import Article, Feed
+from ..text import slugify
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 
@@ -37,7 +38,7 @@ def _extension(article: Article) -> dict[str, object]:
         "quality": article.quality,
         "heat": article.heat,
         "type": article.kind,
-        "topics": list(article.topics),
+        "topics": list(article.topic_slugs or map(slugify, article.topics)),
         "related": related,
     }
 
