@@ -339,11 +339,18 @@ def test_every_related_story_of_the_seed_article_is_in_the_extension(tmp_path: P
     out = tmp_path / "out"
     build(Config(sources=(seed,), out=out, base_url=BASE_URL, include_drafts=True), NOW)
     items = json.loads((out / "feed.json").read_text())["items"]
+    parsed = feedparser.parse((out / "atom.xml").read_bytes())
     checked = 0
     for path in files:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig").split("---", 2)[1])
         [item] = [i for i in items if i["url"] == data["webUrl"]]
         related = {r["url"]: r for r in item["_feedpub"]["related"]}
+        # Atom's standard place for them: link rel="related" (RSS 2.0 has none).
+        [entry] = [e for e in parsed.entries if e.link == data["webUrl"]]
+        atom_related = {
+            link.href: link.get("title") for link in entry.links if link.rel == "related"
+        }
+        assert atom_related == {s["webUrl"]: s["title"] for s in data["related"]}
         assert len(related) == len(data["related"])
         for story in data["related"]:
             got = related[story["webUrl"]]

@@ -83,13 +83,23 @@ class MediaEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         # Written here, not with feedgen's enclosure(): feedgen 1.0 drops the rel
         # of every entry link it writes, and an enclosure without its rel is a
         # second "alternate" link (RFC 4287 4.2.7.2; the W3C validator warns).
-        image = item_image(self.article) if self.article is not None else None
+        article = self.article
+        if article is None:
+            return entry
+        # feedgen writes Atom elements unqualified under a default namespace.
+        tag = f"{{{ATOM_NS}}}link" if entry.tag.startswith("{") else "link"
+        image = item_image(article)
         if image is not None:
-            # feedgen writes Atom elements unqualified under a default namespace.
-            tag = f"{{{ATOM_NS}}}link" if entry.tag.startswith("{") else "link"
             etree.SubElement(
                 entry, tag, rel="enclosure", type=image_type(image.url), href=image.url
             )
+        # Other outlets' coverage: Atom's standard place for it is rel="related"
+        # (RFC 4287 4.2.7.2). RSS 2.0 has none, so there it stays in the body.
+        seen = {article.url}
+        for story in article.related:
+            if story.url not in seen:
+                seen.add(story.url)
+                etree.SubElement(entry, tag, rel="related", href=story.url, title=story.title)
         return self.extend_rss(entry)
 
 
