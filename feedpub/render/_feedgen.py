@@ -16,7 +16,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from ..model import Article, Feed
+from ..model import Article, Feed, LinkState
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 from .media import UNKNOWN_LENGTH, MediaEntryExtension, MediaExtension, image_type, item_image
@@ -34,9 +34,9 @@ def item_updated(article: Article) -> datetime:
     return max(article.modified, article.updated_at)
 
 
-def feed_updated(feed: Feed) -> datetime:
-    """The feed's date: its newest item's, never the clock."""
-    return max((item_updated(a) for a in feed.items), default=EPOCH)
+def feed_updated(feed: Feed[Article]) -> datetime:
+    """The feed's date: its newest item's (an empty feed: ``feed.updated``), never the clock."""
+    return max((item_updated(a) for a in feed.items), default=feed.updated or EPOCH)
 
 
 class _History(BaseExtension):  # type: ignore[misc]
@@ -67,7 +67,7 @@ class _NoEntryHistory(BaseEntryExtension):  # type: ignore[misc]
     pass
 
 
-def history_links(feed: Feed, ctx: RenderContext, filename: str) -> list[tuple[str, str]]:
+def history_links(feed: Feed[Article], ctx: RenderContext, filename: str) -> list[tuple[str, str]]:
     """WebSub hubs (subscription documents only) and RFC 5005 links, as (rel, href)."""
     links: list[tuple[str, str]] = []
     if feed.page:
@@ -84,7 +84,13 @@ def history_links(feed: Feed, ctx: RenderContext, filename: str) -> list[tuple[s
 
 
 def new_generator(
-    feed: Feed, ctx: RenderContext, self_url: str, media_type: str, filename: str, *, rss: bool
+    feed: Feed[Article],
+    ctx: RenderContext,
+    self_url: str,
+    media_type: str,
+    filename: str,
+    *,
+    rss: bool,
 ) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
@@ -110,7 +116,7 @@ def new_generator(
     return fg
 
 
-def add_branding(fg: FeedGenerator, feed: Feed, ctx: RenderContext, *, rss: bool) -> None:
+def add_branding(fg: FeedGenerator, feed: Feed[Article], ctx: RenderContext, *, rss: bool) -> None:
     """RSS ``<image>`` (RSS 2.0: url, title and link, the latter two the channel's);
     Atom ``<icon>`` (square, small) and ``<logo>`` (RFC 4287 4.2.5, 4.2.8)."""
     icon, logo = feed.icon or feed.logo, feed.logo or feed.icon
@@ -151,7 +157,7 @@ def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: 
         fe.dc.dc_creator(provider.name if provider else ctx.site_title)
     for topic in article.topics:
         fe.category(term=topic)
-    if article.link_state == "dead":
+    if article.link_state is LinkState.DEAD:
         fe.category(term=DEAD_LINK_TAG)
     image = item_image(article)
     if image is not None and not atom:  # Atom's enclosure link: see media.py

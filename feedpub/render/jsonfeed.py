@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from ..model import Article, Feed
+from ..model import Article, Feed, LinkState
 from ..text import slugify
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
@@ -19,7 +19,7 @@ def _rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _extension(article: Article) -> dict[str, object]:
+def _extension(article: Article, rank: int | None) -> dict[str, object]:
     """The ``_feedpub`` object: the Smartable data behind the item, for aggregators.
 
     JSON Feed 1.1 reserves keys starting with "_" for extensions; readers that do
@@ -33,14 +33,17 @@ def _extension(article: Article) -> dict[str, object]:
         if story.published is not None:
             entry["date_published"] = _rfc3339(story.published)
         related.append(entry)
-    return {
+    extension: dict[str, object] = {
         "about": EXTENSION_DOC,
         "quality": article.quality,
         "heat": article.heat,
-        "type": article.kind,
+        "type": article.kind.value,
         "topics": list(article.topic_slugs or map(slugify, article.topics)),
         "related": related,
     }
+    if rank is not None:  # top stories: the item's place, 1 = best (docs/editorial-feeds.md)
+        extension["rank"] = rank
+    return extension
 
 
 class JsonFeedRenderer:
@@ -48,7 +51,7 @@ class JsonFeedRenderer:
     filename = "feed.json"
     media_type = "application/feed+json"
 
-    def render(self, feed: Feed, ctx: RenderContext) -> bytes:
+    def render(self, feed: Feed[Article], ctx: RenderContext) -> bytes:
         document: dict[str, object] = {
             "version": VERSION,
             "title": feed.title,
@@ -66,11 +69,15 @@ class JsonFeedRenderer:
         older = feed.older_page
         if older is not None:
             document["next_url"] = ctx.page_url(feed, older, self.filename)
-        document["items"] = [self._item(article, ctx) for article in feed.items]
+        # Top stories: each item's rank goes in its _feedpub object.
+        ranks = (*feed.ranks, *[None] * (len(feed.items) - len(feed.ranks)))
+        document["items"] = [
+            self._item(article, ctx, rank) for article, rank in zip(feed.items, ranks, strict=False)
+        ]
         text = json.dumps(document, ensure_ascii=False, indent=2)
         return (text + "\n").encode("utf-8")
 
-    def _item(self, article: Article, ctx: RenderContext) -> dict[str, object]:
+    def _item(self, article: Article, ctx: RenderContext, rank: int | None) -> dict[str, object]:
         item: dict[str, object] = {
             "id": ctx.item_id(article),
             "url": article.url,
@@ -93,8 +100,8 @@ class JsonFeedRenderer:
                 author["avatar"] = article.provider.logo
         item["authors"] = [author]
         item["author"] = author  # JSON Feed 1.0's form, kept by 1.1 for older readers
-        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state == "dead" else [])]
+        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state is LinkState.DEAD else [])]
         if tags:
             item["tags"] = tags
-        item["_feedpub"] = _extension(article)
+        item["_feedpub"] = _extension(article, rank)
         return item

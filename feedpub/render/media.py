@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-from ..model import Article, Image
+from ..model import Article, ArticleKind, Image
 from .content import embed_source
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -106,7 +106,7 @@ class MediaEntryExtension(BaseEntryExtension):  # type: ignore[misc]
 def add_media(entry: etree._Element, article: Article) -> None:
     """Append ``media:content`` (image or video) and ``media:thumbnail`` to ``entry``."""
     image = item_image(article)
-    player = embed_source(article) if article.kind == "video" else None
+    player = embed_source(article) if article.kind is ArticleKind.VIDEO else None
     if player is not None:
         content = etree.SubElement(entry, f"{{{MEDIA_NS}}}content", medium="video")
         etree.SubElement(content, f"{{{MEDIA_NS}}}player", url=player)
