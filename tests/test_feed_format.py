@@ -18,6 +18,7 @@ from feedpub.model import Article, Feed, FeedKind, Image, Provider
 from feedpub.publish import build
 from feedpub.render import RENDERERS, RenderContext
 from feedpub.render.media import image_type
+from feedpub.render.site import feed_digest
 from tests.conftest import BASE_URL, CORPUS, article_text
 from tests.feedcheck import check_feed_folder
 
@@ -362,3 +363,16 @@ def test_every_related_story_of_the_seed_article_is_in_the_extension(tmp_path: P
         assert item["_feedpub"]["quality"] == data["quality"]
         assert item["_feedpub"]["type"] == data["type"]
     assert checked >= 1
+
+
+def test_a_feed_renders_again_when_an_item_is_modified_or_its_topic_slugs_change() -> None:
+    article = _article(topics=("AI",), topic_slugs=("ai",))
+    digest = feed_digest(_feed(article), CTX)
+    assert feed_digest(_feed(article), CTX) == digest
+    modified = datetime(2024, 5, 2, tzinfo=UTC)
+    assert (
+        feed_digest(_feed(_article(topics=("AI",), topic_slugs=("ai",), modified=modified)), CTX)
+        != digest
+    )
+    assert feed_digest(_feed(_article(topics=("AI",), topic_slugs=("ai-2",))), CTX) != digest
+    assert feed_digest(_feed(article, icon=ICON), CTX) != digest  # branding too
