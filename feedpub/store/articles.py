@@ -107,16 +107,20 @@ def encode_body(body: ArticleBody) -> str:
     )
 
 
+def _related(title: str, url: str, provider: str | None, when: int | None = None) -> Related:
+    # Rows written before related stories kept their date have three fields.
+    return Related(
+        title, url, provider, None if when is None else _EPOCH + timedelta(microseconds=when)
+    )
+
+
 def decode_body(text: str) -> ArticleBody:
     excerpt, featured_html, images, related = json.loads(text)
     return ArticleBody(
         excerpt=excerpt,
         featured_html=featured_html,
         images=tuple(Image(u, w, h) for u, w, h in images),
-        related=tuple(
-            Related(t, u, p, None if d is None else _EPOCH + timedelta(microseconds=d))
-            for t, u, p, d in related
-        ),
+        related=tuple(_related(*story) for story in related),
     )
 
 
