@@ -39,6 +39,8 @@ class FeedPolicy:
     min_quality: int | None = None
     max_age_days: float | None = None
     enabled: bool = True
+    icon: str | None = None  # absolute image URLs; see docs/feed-format.md
+    logo: str | None = None
 
 
 class OnDead(StrEnum):
@@ -82,6 +84,8 @@ class Config:
     hubs: tuple[str, ...] = ()  # WebSub hubs to advertise and ping
     archives: bool = False  # RFC 5005 archive pages beyond max_items
     stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
+    icon: str | None = None  # the site's icon and logo: absolute image URLs
+    logo: str | None = None
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     links: LinkPolicy = LinkPolicy()
@@ -98,7 +102,10 @@ class Config:
         return urlsplit(self.base_url).hostname or "localhost"
 
 
-_POLICY_KEYS = {"title", "description", "max_items", "min_quality", "max_age_days", "enabled"}
+_POLICY_KEYS = {
+    *("title", "description", "max_items", "min_quality", "max_age_days", "enabled"),
+    *("icon", "logo"),
+}
 _TOP_KEYS = {
     "title",
     "description",
@@ -115,6 +122,8 @@ _TOP_KEYS = {
     "hubs",
     "archives",
     "stylesheet",
+    "icon",
+    "logo",
     "topics",
     "providers",
     "links",
@@ -188,6 +197,8 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         ),
         archives=_bool(raw.get("archives", False), f"{where}: archives"),
         stylesheet=_bool(raw.get("stylesheet", True), f"{where}: stylesheet"),
+        icon=_opt_url(raw.get("icon"), f"{where}: icon"),
+        logo=_opt_url(raw.get("logo"), f"{where}: logo"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
         links=_link_policy(raw.get("links", {}), f"{where}: links"),
@@ -227,6 +238,10 @@ def _absolute_url(url: str, where: str) -> str:
     return url
 
 
+def _opt_url(value: object, where: str) -> str | None:
+    return None if value is None else _absolute_url(_str(value, where), where)
+
+
 def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where} must be a table")
@@ -243,6 +258,8 @@ def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
             min_quality=_opt_int(value.get("min_quality"), f"{here}: min_quality"),
             max_age_days=_opt_number(value.get("max_age_days"), f"{here}: max_age_days"),
             enabled=_bool(value.get("enabled", True), f"{here}: enabled"),
+            icon=_opt_url(value.get("icon"), f"{here}: icon"),
+            logo=_opt_url(value.get("logo"), f"{here}: logo"),
         )
     return policies
 

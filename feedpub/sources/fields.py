@@ -427,11 +427,16 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
             continue
         provider = item.get("provider")
         provider_name = provider.get("name") if isinstance(provider, dict) else provider
+        try:  # a related story's date is a bonus: a bad one only goes unshown
+            when = parse_date(f, "related", item.get("publishedDateTime"))
+        except SourceError:
+            when = None
         stories.append(
             Related(
                 title=title,
                 url=url,
                 provider=_name(provider_name) if isinstance(provider_name, str) else None,
+                published=when,
             )
         )
     return tuple(stories)

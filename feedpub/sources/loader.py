@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
 # Bump when loading changes what an article holds: every cached result is parsed again.
-PARSER_VERSION = 3
+PARSER_VERSION = 4  # 4: related stories keep their date
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 400
