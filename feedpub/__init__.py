@@ -19,13 +19,13 @@ _EXPORTS = {
     "Feed": "model",
     "FeedKind": "model",
     "FeedPolicy": "config",
-    "LinkChecker": "linkcheck",
+    "LinkChecker": "links.check",
     "LinkPolicy": "config",
-    "LinkReport": "linkcheck",
+    "LinkReport": "links.check",
     "LinkResult": "model",
     "LinkState": "model",
     "OnDead": "config",
-    "check_links": "linkcheck",
+    "check_links": "links.check",
     "FeedpubError": "errors",
     "Image": "model",
     "LoadResult": "model",
@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from .config import Config, FeedPolicy, LinkPolicy, OnDead, load_config
     from .errors import ConfigError, FeedpubError, LockError, OutputError, SourceError
     from .group import group_articles
-    from .linkcheck import LinkChecker, LinkReport, check_links
+    from .links.check import LinkChecker, LinkReport, check_links
     from .model import (
         Article,
         Feed,

@@ -29,7 +29,7 @@ from .sources import load_sources
 from .state import State
 
 if TYPE_CHECKING:
-    from .linkcheck import LinkReport
+    from .links.check import LinkReport
 
 # Link checking, serving and scaffolding are imported by their commands only: a cron
 # build that finds nothing changed should not pay for httpx, asyncio or http.server.
@@ -281,7 +281,7 @@ def run_check_links(args: argparse.Namespace) -> int:
 
 
 def _check(config: Config, urls: Sequence[str], fresh: bool, *, quiet: bool) -> LinkReport:
-    from .linkcheck import check_links
+    from .links.check import check_links
 
     progress = _ProgressLine() if sys.stderr.isatty() and not quiet else None
     with State.open(config.state) as state:

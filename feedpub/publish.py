@@ -31,7 +31,7 @@ from .state import State
 if TYPE_CHECKING:  # rendering is imported only when something changed: cron runs stay fast
     from .render import RenderContext
 
-# Given the URLs of the articles to publish, their link-check results (see linkcheck.py).
+# Given the URLs of the articles to publish, their link-check results (see links/check.py).
 LinkLookup = Callable[[Sequence[str]], Mapping[str, LinkResult]]
 
 

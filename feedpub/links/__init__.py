@@ -1,0 +1,1 @@
+"""Link checking: the engine (check.py) and the network guard (safenet.py)."""
