@@ -286,13 +286,17 @@ def test_without_allow_private_local_links_are_skipped_unrequested(
         link_server.url("/ok", host="news.test"),  # a name that resolves to 127.0.0.1
         f"http://[::1]:{link_server.port}/ok",
         f"http://0.0.0.0:{link_server.port}/ok",
+        f"http://[::127.0.0.1]:{link_server.port}/ok",
+        f"http://[::ffff:0:127.0.0.1]:{link_server.port}/ok",
     ]
     report = check_links(urls, policy, checker=checker(policy))
-    assert [r.state for r in report.results] == [LinkState.SKIPPED] * 4
+    assert [r.state for r in report.results] == [LinkState.SKIPPED] * 6
     by_url = {r.url: r.error for r in report.results}
     assert by_url[urls[0]] == "127.0.0.1 is a loopback address"
     assert by_url[urls[1]] == "news.test resolves to 127.0.0.1, a loopback address"
     assert by_url[urls[3]] == "0.0.0.0 is an unspecified address"
+    assert by_url[urls[4]] == "::127.0.0.1 is a loopback address"
+    assert by_url[urls[5]] == "::ffff:0:127.0.0.1 is a loopback address"
     assert report.requests == 0 and link_server.requests == 0
 
 
@@ -392,6 +396,25 @@ def test_dead_by_dns_needs_a_working_resolver() -> None:
         ("fd00:ec2::254", "a cloud metadata address", "a cloud metadata address"),
         ("0.0.0.0", "an unspecified address", "an unspecified address"),
         ("224.0.0.1", "a multicast address", "a multicast address"),
+        # IPv6 forms that carry an IPv4 address are judged by it
+        ("::127.0.0.1", "a loopback address", None),  # IPv4-compatible
+        ("::ffff:0:127.0.0.1", "a loopback address", None),  # IPv4-translated
+        ("::ffff:0:10.0.0.1", "a private address", None),
+        ("2002:7f00:1::", "a loopback address", None),  # 6to4 of 127.0.0.1
+        ("64:ff9b::127.0.0.1", "a loopback address", None),  # NAT64
+        ("64:ff9b:1::c0a8:101", "a private address", None),  # NAT64, local-use prefix
+        ("::8.8.8.8", None, None),
+        ("::ffff:8.8.8.8", None, None),
+        ("fec0::1", "a site-local address", None),
+        # the metadata service, however it is spelled, even with allow_private
+        ("100.100.100.200", "a cloud metadata address", "a cloud metadata address"),
+        ("::169.254.169.254", "a cloud metadata address", "a cloud metadata address"),
+        ("::ffff:169.254.169.254", "a cloud metadata address", "a cloud metadata address"),
+        ("::ffff:0:169.254.169.254", "a cloud metadata address", "a cloud metadata address"),
+        ("2002:a9fe:a9fe::", "a cloud metadata address", "a cloud metadata address"),
+        ("64:ff9b::a9fe:a9fe", "a cloud metadata address", "a cloud metadata address"),
+        ("64:ff9b::100.100.100.200", "a cloud metadata address", "a cloud metadata address"),
+        ("::ffff:100.100.100.200", "a cloud metadata address", "a cloud metadata address"),
         ("ff02::1", "a multicast address", "a multicast address"),
     ],
 )

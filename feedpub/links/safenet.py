@@ -38,14 +38,42 @@ CLOUD_METADATA = frozenset(
         "100.100.100.200",  # Alibaba Cloud
     )
 )
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: IPv4 addresses inside IPv6
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packets are translated to:
+# NAT64 (RFC 6052 § 2.1, the well-known prefix; RFC 8215's local-use prefix).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 § 2.1: IPv4-translated
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated by RFC 3879, still routable inside
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries, where the packets would end up, or None.
+
+    IPv4-mapped (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``, RFC 4291
+    § 2.5.5.1, deprecated but still accepted by some stacks), IPv4-translated
+    (``::ffff:0:a.b.c.d``), 6to4 (``2002:AABB:CCDD::``), NAT64
+    (``64:ff9b::a.b.c.d``) and Teredo (the client address).
+    """
+    value = int(address)
+    low = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if value >> 32 == 0 and value > 1:  # :: and ::1 are IPv6's own
+        return low
+    if address in _TRANSLATED or any(address in net for net in _NAT64):
+        return low
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
 
 
 def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     """Why a link check must not connect to ``address``, or None if it may.
 
-    IPv6 addresses that embed an IPv4 one (mapped, 6to4, NAT64) are judged by
-    the IPv4 address, which is where the packets end up.
+    IPv6 addresses that embed an IPv4 one (see :func:`embedded_ipv4`) are
+    judged by the IPv4 address, which is where the packets end up. Cloud
+    metadata addresses are refused even with ``allow_private``, embedded or not.
     """
     if address in CLOUD_METADATA:
         return "a cloud metadata address"
@@ -54,11 +82,11 @@ def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     if address.is_multicast:
         return "a multicast address"
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        embedded = embedded_ipv4(address)
         if embedded is not None:
             return address_refusal(embedded, allow_private=allow_private)
+        if address in _SITE_LOCAL and not allow_private:
+            return "a site-local address"  # ipaddress counts it as global
     if allow_private or address.is_global:
         return None
     if address.is_loopback:
