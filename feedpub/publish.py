@@ -29,6 +29,7 @@ from .sources import load_scanned, scan_sources
 from .state import State
 
 if TYPE_CHECKING:  # rendering is imported only when something changed: cron runs stay fast
+    from .group import DeadLinkStory
     from .render import RenderContext
 
 # Given the URLs of the articles to publish, their link-check results (see links/check.py).
@@ -53,6 +54,7 @@ class BuildReport:
     skipped: bool = False  # nothing changed since the last build: nothing was done
     dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
     flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
+    dead_links: tuple[DeadLinkStory, ...] = ()  # each story dropped or flagged, and why
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -72,6 +74,7 @@ class BuildReport:
             "nothing_changed": self.skipped,
             "dropped_dead": self.dropped_dead,
             "flagged_dead": self.flagged_dead,
+            "dead_links": [story.to_dict() for story in self.dead_links],
         }
 
 
@@ -199,13 +202,14 @@ def build(
         loaded = load_scanned(
             scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
         )
-        loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
+        loaded, dead_links = _apply_links(loaded, config, links)
         selection = group_articles(loaded, config, now)
         report = _render_and_write(config, selection, state, cache, cores)
         report = replace(
             report,
-            dropped_dead=dropped_dead,
-            flagged_dead=flagged_dead,
+            dropped_dead=sum(story.action == "dropped" for story in dead_links),
+            flagged_dead=sum(story.action == "flagged" for story in dead_links),
+            dead_links=dead_links,
             files_read=loaded.files_read,
             rejected=loaded.rejections,
             warnings=loaded.notes + selection.warnings + report.warnings,
@@ -363,15 +367,15 @@ def render_feed_files(feed: Feed, ctx: RenderContext) -> dict[str, bytes]:
 
 def _apply_links(
     loaded: LoadResult, config: Config, links: LinkLookup | None
-) -> tuple[LoadResult, int, int]:
+) -> tuple[LoadResult, tuple[DeadLinkStory, ...]]:
     """The link policy, between load and group; nothing happens without ``links``."""
     if links is None:
-        return loaded, 0, 0
+        return loaded, ()
     from .group import apply_link_policy
 
     results = links(article_urls(loaded, config.include_drafts))
-    articles, dropped, flagged = apply_link_policy(loaded.articles, results, config.links)
-    return replace(loaded, articles=articles), dropped, flagged
+    articles, dead_links = apply_link_policy(loaded.articles, results, config.links)
+    return replace(loaded, articles=articles), dead_links
 
 
 def article_urls(loaded: LoadResult, include_drafts: bool) -> list[str]:

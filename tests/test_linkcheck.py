@@ -24,7 +24,7 @@ import pytest
 from feedpub.cli import main
 from feedpub.config import LinkPolicy, OnDead, parse_config
 from feedpub.errors import ConfigError
-from feedpub.group import apply_link_policy
+from feedpub.group import DeadLinkStory, apply_link_policy
 from feedpub.links.check import (
     USER_AGENT,
     LinkChecker,
@@ -268,10 +268,14 @@ def test_a_long_retry_after_is_not_waited_for() -> None:
 
 def test_progress_is_reported_for_every_url(link_server: LinkServer) -> None:
     policy = LinkPolicy(allow_private=True)
-    seen: list[tuple[int, int]] = []
-    urls = [link_server.url(f"/ok?n={i}") for i in range(5)]
-    check_links(urls, policy, checker=checker(policy), progress=lambda d, t: seen.append((d, t)))
-    assert seen == [(i, 5) for i in range(1, 6)]
+    seen: list[tuple[int, int, int]] = []
+    urls = [link_server.url(f"/ok?n={i}") for i in range(4)] + [link_server.url("/missing")]
+    check_links(
+        urls, policy, checker=checker(policy), progress=lambda *counts: seen.append(counts)
+    )
+    assert [(done, total) for done, total, _ in seen] == [(i, 5) for i in range(1, 6)]
+    dead = [dead for _, _, dead in seen]
+    assert dead == sorted(dead) and dead[-1] == 1  # the dead ones so far
 
 
 # --- safety ----------------------------------------------------------------------------
@@ -489,16 +493,23 @@ def test_the_policy_drops_flags_or_keeps_only_confirmed_dead_links() -> None:
         "https://unknown/": replace(_check(LinkState.UNKNOWN, 0), url="https://unknown/"),
     }
     articles = [_article(u) for u in [*links, "https://unchecked/"]]
-    kept, dropped, flagged = apply_link_policy(articles, links, LinkPolicy())
+    kept, acted = apply_link_policy(articles, links, LinkPolicy())
     assert [a.url for a in kept] == [a.url for a in articles if a.url != "https://dead/"]
-    assert (dropped, flagged) == (1, 0)
-    kept, dropped, flagged = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.FLAG))
-    assert (len(kept), dropped, flagged) == (5, 0, 1)
+    assert acted == (
+        DeadLinkStory(
+            path="https://dead/",
+            url="https://dead/",
+            action="dropped",
+            reason="HTTP 404; dead since 2024-06-01 12:00 UTC, 2 checks",
+        ),
+    )
+    kept, acted = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.FLAG))
+    assert len(kept) == 5 and [(s.url, s.action) for s in acted] == [("https://dead/", "flagged")]
     assert [a.link_state for a in kept] == ["dead", None, None, None, None]
-    kept, dropped, flagged = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.KEEP))
-    assert (kept, dropped, flagged) == (tuple(articles), 0, 0)
+    kept, acted = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.KEEP))
+    assert (kept, acted) == (tuple(articles), ())
     strict = LinkPolicy(confirm_after=timedelta(hours=3))
-    assert apply_link_policy(articles, links, strict)[1] == 0
+    assert apply_link_policy(articles, links, strict)[1] == ()
 
 
 # --- config ----------------------------------------------------------------------------
@@ -581,7 +592,7 @@ def test_check_links_json(
     document = json.loads(captured.out)
     assert set(document) == {"links", "summary"}
     assert [set(link) for link in document["links"]] == [
-        {"url", "state", "http_status", "final_url", "error", "checked_at"}
+        {"url", "state", "http_status", "final_url", "error", "checked_at", "files"}
     ] * 4
     states = {link["url"].rpartition("/")[2]: link["state"] for link in document["links"]}
     assert states == {"ok": "alive", "missing": "dead", "forbidden": "blocked", "teapot": "unknown"}
