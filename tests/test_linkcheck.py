@@ -774,18 +774,9 @@ def test_check_links_ends_within_its_deadline_on_a_stalling_redirect_chain(
     config = tmp_path / "config.toml"
     config.write_text('source = ["site"]\nstate = "state.sqlite"\n[links]\nallow_private = true\n')
     deadline = 3.0
+    command = [sys.executable, "-m", "feedpub", "check-links", "--config", str(config)]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "feedpub",
-            "check-links",
-            "--config",
-            str(config),
-            "--json",
-            "--url-deadline",
-            str(deadline),
-        ],  # fmt: skip
+        [*command, "--json", "--url-deadline", str(deadline)],
         capture_output=True,
         text=True,
         timeout=2 * deadline + 5,  # interpreter start-up on a busy machine, plus the deadline
