@@ -33,6 +33,7 @@ from feedpub.links.check import (
     LinkChecker,
     LinkReport,
     Retrying,
+    _Slots,
     check_links,
     parse_retry_after,
 )
@@ -850,3 +851,26 @@ def test_each_host_keeps_its_connections_alive_within_the_per_host_limit(
     assert link_server.connections <= hosts * per_host
     assert max(link_server.max_in_flight[f"h{i}.test"] for i in range(hosts)) <= per_host
     assert link_server.max_in_flight["*"] <= 4
+
+
+def test_a_freed_slot_goes_to_the_same_host_first_and_survives_cancelled_waiters() -> None:
+    async def scenario() -> None:
+        slots = _Slots(total=1, per_host=1)
+        await slots.acquire("a")
+        waiting = {
+            name: asyncio.ensure_future(slots.acquire(host))
+            for name, host in (("b", "b"), ("c", "c"), ("a2", "a"))
+        }
+        await asyncio.sleep(0)
+        slots.release("a")  # "a" has a connection open and idle: its next request goes first
+        await asyncio.wait_for(waiting["a2"], 1)
+        assert not waiting["b"].done() and not waiting["c"].done()
+        waiting["b"].cancel()  # e.g. the run's deadline
+        await asyncio.sleep(0)
+        slots.release("a")
+        await asyncio.wait_for(waiting["c"], 1)  # the cancelled waiter neither stalls nor leaks
+        assert (slots.free, slots.busy["c"], slots.busy["b"]) == (0, 1, 0)
+        slots.release("c")
+        assert slots.free == 1 and not slots.waiting and not slots.hosts
+
+    asyncio.run(scenario())

@@ -176,12 +176,17 @@ class _Slots:
     def release(self, host: str) -> None:
         self.busy[host] -= 1
         self.free += 1
-        if not self._wake(host):
-            for _ in range(len(self.hosts)):
-                other = self.hosts[0]
-                if self._wake(other):
-                    break
+        if self._wake(host):
+            return
+        looked = 0
+        while looked < len(self.hosts):
+            other = self.hosts[0]
+            if self._wake(other):
+                return
+            if self.hosts and self.hosts[0] == other:  # still waiting: at its host's limit
                 self.hosts.rotate(-1)
+                looked += 1
+            # else its waiters had all been cancelled, and it left the queue
 
     def _wake(self, host: str) -> bool:
         queue = self.waiting.get(host)
