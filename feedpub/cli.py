@@ -14,7 +14,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,13 +24,11 @@ from urllib.parse import urlsplit
 from . import __version__
 from .config import Config, load_config, normalize_base_url, positive_seconds
 from .errors import ConfigError, FeedpubError, LockError
-from .model import LinkResult
-from .publish import BuildReport, article_urls, build
-from .sources import load_sources
-from .state import State
+from .publish import LinkCheck, build, check_site_links
+from .report import BuildReport
 
 if TYPE_CHECKING:
-    from .links.check import LinkReport
+    from .links import LinkReport
 
 # Link checking, serving and scaffolding are imported by their commands only: a cron
 # build that finds nothing changed should not pay for httpx, asyncio or http.server.
@@ -68,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run to finish (default: 0, exit 4 at once)",
     )
+    b.add_argument(
+        "--now",
+        type=_timestamp,
+        metavar="TIMESTAMP",
+        help="build as of this ISO 8601 instant (default: the clock); naive means UTC",
+    )
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--quiet", action="store_true", help="print only problems")
     b.add_argument(
@@ -101,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_serve_parser(commands)
     _add_init_parser(commands)
     return parser
+
+
+def _timestamp(text: str) -> datetime:
+    """``--now``: an ISO 8601 instant as an aware UTC datetime."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from e
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +156,10 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
         help="seconds all link checks may take; the rest wait for the next run (default: 900)",
     )
     parser.add_argument(
-        "--fresh", action="store_true", help="check every link again, ignoring cached results"
+        "--fresh",
+        dest="recheck",
+        action="store_true",
+        help="check every link again, ignoring cached results",
     )
     parser.add_argument(
         "--allow-private",
@@ -259,6 +275,8 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
         f"{report.unchanged} unchanged, {len(report.removed)} removed"
     )
     print(f"{report.feeds} feeds: {what} in {seconds:.2f} s", file=err)
+    if report.topics_from_keywords:
+        print(f"{report.topics_from_keywords} articles gained topics from keywords", file=err)
 
 
 def _print_dead_links(report: BuildReport) -> None:
@@ -273,41 +291,37 @@ def _print_dead_links(report: BuildReport) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    checked: list[LinkReport] = []
-
-    def links(urls: Sequence[str]) -> Mapping[str, LinkResult]:
-        checked.append(_check(config, urls, args.fresh, quiet=args.quiet))
-        return {r.url: r for r in checked[-1].results}
-
+    progress = _progress_line(args.quiet)
+    link_check = LinkCheck(args.recheck, progress) if args.check_links else None
     started = time.monotonic()
-    report = build(
-        config,
-        now=datetime.now(UTC),
-        wait=args.wait,
-        links=links if args.check_links else None,
-    )
+    try:
+        report = build(
+            config, now=args.now or datetime.now(UTC), wait=args.wait, link_check=link_check
+        )
+    finally:
+        if progress is not None:
+            progress.clear()
     if args.json:
-        document = report.to_dict()
-        if checked:
-            document["link_check"] = checked[0].summary()
-        print(json.dumps(document, ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     _print_summary(report, args.quiet, time.monotonic() - started)
-    if checked and not args.quiet:
-        _print_link_summary(checked[0])
+    if report.link_report is not None and not args.quiet:
+        _print_link_summary(report.link_report)
         _print_dead_links(report)
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
 def run_check_links(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    if not config.sources:
-        raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
-    loaded = load_sources(config.sources, config.max_file_bytes)
+    progress = _progress_line(quiet=False)
+    try:
+        loaded, report = check_site_links(config, LinkCheck(args.recheck, progress))
+    finally:
+        if progress is not None:
+            progress.clear()
     for rejection in loaded.rejections:
         print(f"rejected: {rejection}", file=sys.stderr)
     from .links.report import cited_by, format_markdown, format_table
 
-    report = _check(config, article_urls(loaded, config.include_drafts), args.fresh, quiet=False)
     files = cited_by(loaded.articles, config.include_drafts)
     if args.json:
         print(json.dumps(report.to_dict(files), ensure_ascii=False, indent=2))
@@ -321,16 +335,8 @@ def run_check_links(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if loaded.rejections else EXIT_OK
 
 
-def _check(config: Config, urls: Sequence[str], fresh: bool, *, quiet: bool) -> LinkReport:
-    from .links.check import check_links
-
-    progress = _ProgressLine() if sys.stderr.isatty() and not quiet else None
-    with State.open(config.state) as state:
-        try:
-            return check_links(urls, config.links, state, fresh=fresh, progress=progress)
-        finally:
-            if progress is not None:
-                progress.clear()
+def _progress_line(quiet: bool) -> _ProgressLine | None:
+    return _ProgressLine() if sys.stderr.isatty() and not quiet else None
 
 
 def _print_link_summary(report: LinkReport) -> None:
@@ -436,9 +442,9 @@ def _print_rebuild(result: BuildReport | FeedpubError) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from .scaffold import scaffold_site
+    from .init import init_site
 
-    written = scaffold_site(args.dir, date.today())
+    written = init_site(args.dir, date.today())
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     here = "" if args.dir == Path(".") else f"cd {args.dir} && "

@@ -14,6 +14,12 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .editorial.spec import (
+    CustomFeedSpec,
+    TopStoriesSpec,
+    parse_custom_feeds,
+    parse_top_stories,
+)
 from .errors import ConfigError
 
 DEFAULT_MAX_ITEMS = 50
@@ -80,8 +86,10 @@ class Config:
     stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
-    config_path: Path | None = None
     links: LinkPolicy = LinkPolicy()
+    feeds: Mapping[str, CustomFeedSpec] = field(default_factory=dict)  # [feeds.<slug>]
+    top_stories: TopStoriesSpec | None = None  # [top_stories]; None: no such feed
+    match_keywords: bool = False  # file articles under topics their text names
 
     @property
     def site_domain(self) -> str:
@@ -108,6 +116,9 @@ _TOP_KEYS = {
     "topics",
     "providers",
     "links",
+    "feeds",
+    "top_stories",
+    "match_keywords",
 }
 _LINK_KEYS = {
     "timeout",
@@ -179,6 +190,9 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
         links=_link_policy(raw.get("links", {}), f"{where}: links"),
+        feeds=parse_custom_feeds(raw.get("feeds", {}), f"{where}: feeds"),
+        top_stories=parse_top_stories(raw.get("top_stories"), f"{where}: top_stories"),
+        match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
     )
     return config
 

@@ -5,6 +5,7 @@
     ├── SourceError              one article file cannot become an article (path:line)
     ├── OutputError              the output folder cannot be written safely
     ├── LockError                another build holds the output folder
+    ├── StateError               the state file cannot be opened, read or written
     └── ServeError               the preview server cannot start (no output folder, port taken)
 
 The CLI maps these to exit codes in one place; anything else is a bug.
@@ -44,6 +45,10 @@ class OutputError(FeedpubError):
 
 class LockError(FeedpubError):
     """Another feedpub run holds the lock on the output folder."""
+
+
+class StateError(FeedpubError):
+    """The state file (cache, feed digests, link results) cannot be used."""
 
 
 class ServeError(FeedpubError):

@@ -162,3 +162,16 @@ def _remove_stale(root: Path, stale: set[str]) -> list[str]:
             except OSError:
                 break
     return removed
+
+
+def outputs_present(out: Path) -> int | None:
+    """How many files the last build wrote, if every one of them is still there."""
+    try:
+        names = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and os.path.isfile(out / n) for n in names
+    ):
+        return None
+    return len(names)

@@ -126,12 +126,12 @@ def test_the_cache_is_disposable(config: Config) -> None:
 
 
 def test_a_state_file_that_is_not_one_is_a_clear_error(config: Config) -> None:
-    from feedpub.errors import ConfigError
+    from feedpub.errors import StateError
 
     assert config.state is not None
     config.state.parent.mkdir(parents=True)
     config.state.write_bytes(b"not a database" * 100)
-    with pytest.raises(ConfigError, match="not a usable feedpub state file"):
+    with pytest.raises(StateError, match="not a usable feedpub state file"):
         build(config, NOW)
 
 

@@ -37,10 +37,11 @@ from feedpub.links.check import (
     check_links,
     parse_retry_after,
 )
+from feedpub.links.history import record_check
 from feedpub.links.safenet import PinnedBackend, address_refusal
-from feedpub.linkstore import load_links, record_check
 from feedpub.model import Article, LinkResult, LinkState
-from feedpub.state import State
+from feedpub.store import State
+from feedpub.store.links import load_links
 from tests.conftest import article_text
 from tests.linkserver import LinkServer, fake_resolver
 

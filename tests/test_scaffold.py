@@ -10,7 +10,7 @@ import pytest
 
 from feedpub.cli import main
 from feedpub.config import load_config
-from feedpub.scaffold import scaffold_site
+from feedpub.init import init_site as scaffold_site
 
 
 def test_init_scaffolds_a_site_that_builds(

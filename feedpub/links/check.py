@@ -36,9 +36,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from ..config import LinkPolicy
-from ..linkstore import is_fresh, load_links, record_check, save_links
 from ..model import LinkResult, LinkState
-from ..state import State
+from ..store import State
+from ..store.links import load_links, save_links
+from .history import is_fresh, record_check
 from .retry import USER_AGENT, Retrying, is_transient, parse_retry_after
 from .safenet import PinnedTransport, Resolver, address_refusal, system_resolver
 

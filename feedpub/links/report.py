@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..model import Article, LinkResult, LinkState
+from ..model import ArticleHead, LinkResult, LinkState
 from .check import LinkReport
 
 # The classes a report lists, worst first; alive and skipped links need no action.
@@ -18,7 +18,7 @@ DEFAULT_LIMIT = 20  # rows in the terminal table unless --verbose
 CitedBy = Mapping[str, Sequence[str]]  # URL → the article files that link to it, sorted
 
 
-def cited_by(articles: Iterable[Article], include_drafts: bool) -> dict[str, tuple[str, ...]]:
+def cited_by(articles: Iterable[ArticleHead], include_drafts: bool) -> dict[str, tuple[str, ...]]:
     """URL → the sorted paths of the article files citing it, for the articles a build checks."""
     paths: defaultdict[str, set[str]] = defaultdict(set)
     for article in articles:

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from .errors import ConfigError
+from ..errors import StateError
 
 # Append only: never edit a migration that has shipped.
 MIGRATIONS: tuple[str, ...] = (
-    # 1: parsed-article cache (see cache.py), feed digests and build facts (see publish.py).
+    # 1: parsed-article cache (articles.py), feed digests and build facts (builds.py).
     """
     CREATE TABLE articles (
         path TEXT PRIMARY KEY,
@@ -78,7 +78,7 @@ class State:
         ``None`` gives a state in memory, gone when closed: nothing is cached.
 
         Raises:
-            ConfigError: the file cannot be opened, is not a feedpub state
+            StateError: the file cannot be opened, is not a feedpub state
                 file, or comes from a newer feedpub.
         """
         try:
@@ -87,7 +87,7 @@ class State:
             target = ":memory:" if path is None else path
             connection = sqlite3.connect(target, timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as e:
-            raise ConfigError(f"cannot open the state file {path}: {e}") from e
+            raise StateError(f"cannot open the state file {path}: {e}") from e
         state = cls(connection, path)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
@@ -95,7 +95,7 @@ class State:
             state._migrate()
         except sqlite3.DatabaseError as e:
             connection.close()
-            raise ConfigError(
+            raise StateError(
                 f"{path} is not a usable feedpub state file ({e}); delete it to start afresh"
             ) from e
         return state
@@ -103,7 +103,7 @@ class State:
     def _migrate(self) -> None:
         version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
         if version > len(MIGRATIONS):
-            raise ConfigError(
+            raise StateError(
                 f"the state file {self.path} was written by a newer feedpub "
                 f"(schema {version}, this one knows {len(MIGRATIONS)})"
             )
@@ -112,14 +112,6 @@ class State:
                 for statement in _statements(MIGRATIONS[number]):
                     self.connection.execute(statement)
                 self.connection.execute(f"PRAGMA user_version = {number + 1}")
-
-    def get_meta(self, name: str) -> str | None:
-        row = self.connection.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_meta(self, values: dict[str, str]) -> None:
-        with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -140,9 +132,9 @@ class State:
 
     def __exit__(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
     ) -> None:
         self.close()
 

@@ -1,79 +1,32 @@
-"""Link-check results in the state file: what is cached, what is stale, what a check adds.
+"""Link-check results in the state file.
 
 The ``links`` table (migration 2 in state.py) holds the latest result per URL
-with its history: first check, failures in a row, and since when a link has
-been dead. Skipped links are never stored: whether a URL is skipped depends on
-the policy of the run, not on the site.
+with its history (see links/history.py). Skipped links are never stored:
+whether a URL is skipped depends on the policy of the run, not on the site.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from .config import LinkPolicy
-from .errors import ConfigError
-from .model import LinkResult, LinkState
+from ..errors import StateError
+from ..model import LinkResult, LinkState
 from .state import State
 
-_FAILURES = frozenset({LinkState.DEAD, LinkState.BLOCKED, LinkState.UNKNOWN})
 _COLUMNS = (
     "url, state, http_status, final_url, error, first_checked, last_checked,"
     " consecutive_failures, dead_since, dead_checks"
 )
 
 
-def time_to_live(state: LinkState, policy: LinkPolicy) -> timedelta:
-    """How long a result of this class is trusted before the link is checked again."""
-    return {
-        LinkState.ALIVE: policy.ttl_alive,
-        LinkState.DEAD: policy.ttl_dead,
-        LinkState.BLOCKED: policy.ttl_blocked,
-        LinkState.UNKNOWN: policy.ttl_unknown,
-    }.get(state, timedelta(0))
-
-
-def is_fresh(result: LinkResult, policy: LinkPolicy, now: datetime) -> bool:
-    """Whether a stored result is still inside its class's time to live."""
-    return now - result.checked_at < time_to_live(result.state, policy)
-
-
-def record_check(previous: LinkResult | None, check: LinkResult) -> LinkResult:
-    """Add a new check to a URL's history.
-
-    A dead link's streak starts at its first dead check and continues only
-    while every following check finds it dead: one live (or blocked, or
-    timed-out) answer in between starts the confirmation over.
-    """
-    if check.state is LinkState.SKIPPED:
-        return check
-    first_checked = previous.first_checked if previous is not None else None
-    failures = 0
-    if check.state in _FAILURES:
-        failures = (previous.consecutive_failures if previous is not None else 0) + 1
-    dead_since, dead_checks = None, 0
-    if check.state is LinkState.DEAD:
-        if previous is not None and previous.state is LinkState.DEAD and previous.dead_since:
-            dead_since, dead_checks = previous.dead_since, previous.dead_checks + 1
-        else:
-            dead_since, dead_checks = check.checked_at, 1
-    return replace(
-        check,
-        first_checked=first_checked or check.checked_at,
-        consecutive_failures=failures,
-        dead_since=dead_since,
-        dead_checks=dead_checks,
-    )
-
-
 def load_links(state: State, urls: Sequence[str]) -> dict[str, LinkResult]:
     """The stored results for ``urls`` (those that have one).
 
     Raises:
-        ConfigError: the state file cannot be read.
+        StateError: the state file cannot be read.
     """
     found: dict[str, LinkResult] = {}
     try:
@@ -88,7 +41,7 @@ def load_links(state: State, urls: Sequence[str]) -> dict[str, LinkResult]:
                 if result is not None:
                     found[result.url] = result
     except sqlite3.Error as e:
-        raise ConfigError(f"cannot read link results from {state.path}: {e}") from e
+        raise StateError(f"cannot read link results from {state.path}: {e}") from e
     return found
 
 
@@ -96,7 +49,7 @@ def save_links(state: State, results: Iterable[LinkResult]) -> None:
     """Store results (skipped ones are left out), replacing earlier ones, in one transaction.
 
     Raises:
-        ConfigError: the state file cannot be written.
+        StateError: the state file cannot be written.
     """
     rows = [_to_row(r) for r in results if r.state is not LinkState.SKIPPED]
     try:
@@ -105,7 +58,7 @@ def save_links(state: State, results: Iterable[LinkResult]) -> None:
                 f"INSERT OR REPLACE INTO links ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
             )
     except sqlite3.Error as e:
-        raise ConfigError(f"cannot write link results to {state.path}: {e}") from e
+        raise StateError(f"cannot write link results to {state.path}: {e}") from e
 
 
 def _to_row(r: LinkResult) -> tuple[object, ...]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from importlib.resources import files
 from pathlib import Path
 
+from .assets import asset_text
 from .errors import OutputError
 
 CONFIG_NAME = "config.toml"
 ARTICLES = "_news"
 
 
-def scaffold_site(root: Path, today: date) -> tuple[Path, ...]:
+def init_site(root: Path, today: date) -> tuple[Path, ...]:
     """Write ``config.toml`` and ``_news/<today>-welcome.md`` below ``root``.
 
     Nothing is overwritten: if either file exists, neither is written.
@@ -20,10 +20,9 @@ def scaffold_site(root: Path, today: date) -> tuple[Path, ...]:
     Raises:
         OutputError: a file to write already exists, or the folder cannot be written.
     """
-    static = files("feedpub") / "static"
-    article = static.joinpath("init-welcome.md").read_text(encoding="utf-8")
+    article = asset_text("init-welcome.md")
     planned = {
-        root / CONFIG_NAME: static.joinpath("init-config.toml").read_text(encoding="utf-8"),
+        root / CONFIG_NAME: asset_text("init-config.toml"),
         root / ARTICLES / f"{today.isoformat()}-welcome.md": article.replace(
             "@DATE@", today.isoformat()
         ),
