@@ -246,3 +246,25 @@ def test_progress_on_a_terminal_shows_rate_time_left_and_dead_links(
 
     piped = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=30)
     assert piped.returncode == 0 and "checking links" not in piped.stderr
+
+
+def test_check_links_says_when_the_network_looks_down(
+    write_article: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = _closed_port()  # five loopback addresses, five hosts, none listening
+    for i in range(1, 6):
+        write_article(f"2024-05-0{i}-story.md", url=f"http://127.0.0.{i}:{port}/story")
+    config = tmp_path / "config.toml"
+    config.write_text('source = ["site"]\nstate = "state.sqlite"\n[links]\nallow_private = true\n')
+    assert main(["check-links", "--config", str(config), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "warning: the network looks down: 5 of 5 hosts could not be resolved or reached; "
+        "those results are kept for minutes only, and no link counts as dead"
+    ) in captured.err
+    document = json.loads(captured.out)
+    assert document["summary"]["network_down"] is True
+    assert all(
+        link["state"] == "unknown" and "(the network looked down: 5 of 5 hosts" in link["error"]
+        for link in document["links"]
+    )
