@@ -3,7 +3,8 @@
 Exit codes: 0 all good; 1 fatal (bad config, unreadable source; nothing
 written); 2 usage; 3 feeds written (or links checked) but some files were
 rejected; 4 another run holds the lock; 5 (check-links --fail-on-dead) a link is
-confirmed dead.
+confirmed dead; 7 the shrink guard refused the build (nothing written); 128 + N
+stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), no file left half-written.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import __version__
 from .config import Config, load_config, normalize_base_url, positive_seconds
-from .errors import ConfigError, FeedpubError, LockError
+from .errors import ConfigError, FeedpubError, LockError, ShrinkError
 from .publish import LinkCheck, build, check_site_links
 from .report import BuildReport
 
@@ -41,6 +43,8 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_LOCKED = 4
 EXIT_DEAD_LINKS = 5
+EXIT_SHRINK = 7
+EXIT_SIGNAL = 128  # + the signal's number
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -59,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--base-url", metavar="URL", help="public URL the output folder is served at")
     b.add_argument("--max-items", type=int, metavar="N", help="items per feed (default: 50)")
     b.add_argument("--include-drafts", action="store_true", default=None, help="publish drafts too")
+    b.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        default=None,
+        help="publish even if this removes half or more of the last build's stories or feeds",
+    )
     b.add_argument(
         "--wait",
         type=float,
@@ -232,6 +242,8 @@ def resolve_config(args: argparse.Namespace) -> Config:
         changes["max_items"] = args.max_items
     if args.include_drafts:
         changes["include_drafts"] = True
+    if getattr(args, "allow_shrink", None):
+        changes["allow_shrink"] = True
     links = _link_changes(args)
     if links:
         changes["links"] = replace(config.links, **links)  # type: ignore[arg-type]
@@ -263,9 +275,14 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
         print(f"warning: {warning}", file=err)
     if quiet:
         return
+    scheduled = ""
+    if report.scheduled and report.next_release is not None:
+        next_at = report.next_release.strftime("%Y-%m-%d %H:%M UTC")
+        scheduled = f", {report.scheduled} scheduled (next at {next_at})"
     print(
-        f"{report.files_read} files read: {report.published} published, {report.drafts} drafts "
-        f"skipped, {report.duplicates} duplicates merged, {len(report.rejected)} rejected",
+        f"{report.files_read} files read: {report.published} published{scheduled}, "
+        f"{report.drafts} drafts skipped, {report.duplicates} duplicates merged, "
+        f"{len(report.rejected)} rejected",
         file=err,
     )
     what = (
@@ -444,7 +461,7 @@ def _print_rebuild(result: BuildReport | FeedpubError) -> None:
 def run_init(args: argparse.Namespace) -> int:
     from .init import init_site
 
-    written = init_site(args.dir, date.today())
+    written = init_site(args.dir, datetime.now(UTC))
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     here = "" if args.dir == Path(".") else f"cd {args.dir} && "
@@ -454,6 +471,26 @@ def run_init(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+class _StopSignal(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise _StopSignal(signum)
+
+
+def _stopped(signum: int) -> int:
+    name = signal.Signals(signum).name
+    print(
+        f"feedpub: stopped by {name}; no file was left half-written (each is as the last "
+        "complete build, or this one, wrote it)",
+        file=sys.stderr,
+    )
+    return EXIT_SIGNAL + signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -468,6 +505,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # them all again and again for nothing (~15% of an incremental build). Young
         # cycles are still collected; the process exits soon after.
         gc.set_threshold(50_000, 20, 100)
+        # A stop by cron's timeout or systemd ends like Ctrl-C: one line, no traceback.
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, _stop)
     try:
         if args.command == "build":
             return run_build(args)
@@ -480,6 +520,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockError as e:
         print(f"feedpub: {e}", file=sys.stderr)
         return EXIT_LOCKED
+    except ShrinkError as e:
+        print(f"feedpub: {e}", file=sys.stderr)
+        return EXIT_SHRINK
+    except KeyboardInterrupt:
+        return _stopped(signal.SIGINT)
+    except _StopSignal as e:
+        return _stopped(e.signum)
     except FeedpubError as e:
         print(f"feedpub: error: {e}", file=sys.stderr)
         return EXIT_FATAL

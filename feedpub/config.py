@@ -26,6 +26,7 @@ DEFAULT_MAX_ITEMS = 50
 DEFAULT_MAX_FILE_BYTES = 1 << 20
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_TITLE = "News"
+DEFAULT_MAX_SHRINK = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,10 @@ class Config:
     feeds: Mapping[str, CustomFeedSpec] = field(default_factory=dict)  # [feeds.<slug>]
     top_stories: TopStoriesSpec | None = None  # [top_stories]; None: no such feed
     match_keywords: bool = False  # file articles under topics their text names
+    # The shrink guard (guard.py): refuse a build that would lose this share of the
+    # last build's stories or feeds, unless allow_shrink.
+    allow_shrink: bool = False
+    max_shrink: float = DEFAULT_MAX_SHRINK
 
     @property
     def site_domain(self) -> str:
@@ -119,6 +124,8 @@ _TOP_KEYS = {
     "feeds",
     "top_stories",
     "match_keywords",
+    "allow_shrink",
+    "max_shrink",
 }
 _LINK_KEYS = {
     "timeout",
@@ -193,8 +200,16 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         feeds=parse_custom_feeds(raw.get("feeds", {}), f"{where}: feeds"),
         top_stories=parse_top_stories(raw.get("top_stories"), f"{where}: top_stories"),
         match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
+        allow_shrink=_bool(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
+        max_shrink=_share(raw.get("max_shrink", DEFAULT_MAX_SHRINK), f"{where}: max_shrink"),
     )
     return config
+
+
+def _share(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError(f"{where} must be a share above 0 and at most 1, got {value!r}")
+    return float(value)
 
 
 def normalize_base_url(url: str) -> str:

@@ -6,6 +6,7 @@
     ├── OutputError              the output folder cannot be written safely
     ├── LockError                another build holds the output folder
     ├── StateError               the state file cannot be opened, read or written
+    ├── ShrinkError              a build would remove much of what subscribers have
     └── ServeError               the preview server cannot start (no output folder, port taken)
 
 The CLI maps these to exit codes in one place; anything else is a bug.
@@ -49,6 +50,14 @@ class LockError(FeedpubError):
 
 class StateError(FeedpubError):
     """The state file (cache, feed digests, link results) cannot be used."""
+
+
+class ShrinkError(FeedpubError):
+    """A build would remove most stories or feeds of the last one: nothing was written."""
+
+    def __init__(self, message: str, removed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.removed = removed  # the feed folders that would have gone
 
 
 class ServeError(FeedpubError):

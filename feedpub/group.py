@@ -56,6 +56,11 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+# A story dated this little ahead of the build's clock is published: the clock of
+# the machine that wrote it may run a little fast. Feed dates can be this far ahead.
+SCHEDULE_GRACE = timedelta(seconds=60)
+
+
 def order_key(article: ArticleHead) -> tuple[float, int, str, str]:
     """Newest first; the same instant → higher quality first; then id, then path."""
     return (-article.published.timestamp(), -article.quality, article.key, article.path)
@@ -70,6 +75,22 @@ def _better(candidate: ArticleHead, kept: ArticleHead) -> bool:
 
 def _neg(text: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in text)
+
+
+def hold_scheduled(
+    articles: Iterable[ArticleHead], now: datetime
+) -> tuple[list[ArticleHead], list[ArticleHead]]:
+    """Split off the stories dated after ``now`` (plus SCHEDULE_GRACE): they wait for their date.
+
+    Drafts stay with the others, to be counted as drafts.
+    """
+    ready: list[ArticleHead] = []
+    held: list[ArticleHead] = []
+    release_after = now + SCHEDULE_GRACE
+    for article in articles:
+        waiting = article.published > release_after and not article.draft
+        (held if waiting else ready).append(article)
+    return ready, held
 
 
 def select_articles(
@@ -223,7 +244,8 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     Feeds are listed site first, then topics and providers by slug, so output
     order never depends on the file system.
     """
-    articles, drafts, duplicates = select_articles(loaded.articles, config.include_drafts)
+    ready, scheduled = hold_scheduled(loaded.articles, now)
+    articles, drafts, duplicates = select_articles(ready, config.include_drafts)
     drafts += loaded.drafts_skipped
     gained = 0
     if config.match_keywords:
@@ -247,6 +269,10 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     feeds.extend(_provider_feeds(articles, config, now, warnings))
     feeds.extend(_custom_feeds(articles, taxonomy, config, now, warnings, loaded.excerpts))
     feeds.extend(_top_feeds(articles, taxonomy, config, now, feeds))
+    # An empty feed is dated by the newest story of the site (by the build's clock
+    # only when there is none at all): never 1970, never later than the news.
+    undated = _newest(articles) or now
+    feeds = [f if f.items or f.updated else replace(f, updated=undated) for f in feeds]
     return Selection(
         articles=tuple(articles),
         feeds=tuple(feeds),
@@ -254,6 +280,8 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
         duplicates=duplicates,
         warnings=tuple(warnings),
         keyword_topics=gained,
+        scheduled=len(scheduled),
+        next_release=min((a.published for a in scheduled), default=None),
     )
 
 

@@ -250,6 +250,8 @@ class Selection:
     drafts: int = 0
     duplicates: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    scheduled: int = 0  # dated after the build's "now": held back until then
+    next_release: datetime | None = None  # the earliest of those dates
     keyword_topics: int = 0  # articles that gained a topic from its keywords (match_keywords)
 
 

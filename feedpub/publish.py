@@ -1,4 +1,4 @@
-"""The pipeline: lock → state → scan → load → check links → group → render → write → record.
+"""The pipeline: check links → lock → state → scan → load → group → guard → render → write → record.
 
 Under cron most runs find nothing changed, so each stage skips what cannot
 change the output: an unchanged set of files (same paths, sizes, mtimes,
@@ -7,6 +7,11 @@ config) skips the whole build; otherwise unchanged files come from the cache
 again (store/builds.py). Everything past the first check is imported only
 when something changed (``_stages``): a cron run that finds nothing pays for
 none of it. The library prints nothing; ``build`` returns a BuildReport.
+
+Unattended runs stay safe: links are checked before the output lock is taken
+(a slow site never holds up the next build), a damaged state file is moved
+aside and the build runs cold, and a build that would wipe much of what
+subscribers have is refused before anything is written (guard.py).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
 from .config import Config
@@ -27,15 +32,16 @@ from .output import outputs_present
 from .report import BuildReport, report_from_json
 from .sources import Scan, load_scanned, parser_fingerprint, scan_sources
 from .store import ArticleCache, State
-from .store.builds import finish_build, last_build, start_build
+from .store.builds import finish_build, last_build, last_report_of, start_build
+from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
     from .group import DeadLinkStory
     from .links import LinkReport
-    from .model import Selection
 
 # (URLs done, URLs to check, dead so far): a link check's progress.
 Progress = Callable[[int, int, int], None]
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +62,8 @@ def build(
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
-    ``now`` only matters for ``max_age_days``; output never holds the clock.
+    ``now`` is the build's clock: stories dated later wait (they are counted
+    as scheduled), and ``max_age_days`` counts from it; output never holds it.
     ``wait`` is how long to wait for another run holding the output folder.
     With ``link_check``, every article's link is checked first, and articles whose
     link is confirmed dead are dropped or flagged as ``config.links.on_dead`` says.
@@ -64,27 +71,40 @@ def build(
     Raises:
         ConfigError: no source is configured.
         SourceError: a source folder is missing or unreadable.
-        StateError: the state file cannot be used.
+        StateError: the state file cannot be written (a full or read-only disk).
         LockError: another run held the output folder for longer than ``wait``.
+        ShrinkError: the build would remove much of what the last one published.
         OutputError: the output folder cannot be written.
     """
     _require_sources(config)
-    with output_lock(config.out, wait), State.open(config.state) as state:
-        scan = scan_sources(config.sources)
-        fingerprint = _build_fingerprint(config, scan)
-        if link_check is None:  # link states change with time: always look
-            unchanged = _unchanged_build(config, state, fingerprint)
-            if unchanged is not None:
-                return unchanged
-        start_build(state)
-        cores = workers or os.cpu_count() or 1
-        cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
-        loaded = load_scanned(
-            scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
+    links = None
+    if link_check is not None:
+        _, links = check_site_links(config, link_check)
+    with output_lock(config.out, wait):
+        report, notes = _with_state(
+            config, lambda state: _build_locked(config, now, state, workers, links)
         )
-        report = _stages(config, now, state, cache, loaded, cores, link_check)
-        finish_build(state, fingerprint, report.to_json())
-        return report
+    return replace(report, warnings=(*notes, *report.warnings)) if notes else report
+
+
+def _build_locked(
+    config: Config, now: datetime, state: State, workers: int | None, links: LinkReport | None
+) -> BuildReport:
+    scan = scan_sources(config.sources)
+    fingerprint = _build_fingerprint(config, scan)
+    if links is None:  # link states change with time: always look
+        unchanged = _unchanged_build(config, state, fingerprint, now)
+        if unchanged is not None:
+            return unchanged
+    start_build(state)
+    cores = workers or os.cpu_count() or 1
+    cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
+    loaded = load_scanned(
+        scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
+    )
+    report = _stages(config, now, state, cache, loaded, cores, links)
+    finish_build(state, fingerprint, report.to_json(), str(config.out))
+    return report
 
 
 def _stages(
@@ -94,23 +114,31 @@ def _stages(
     cache: ArticleCache,
     loaded: LoadResult[ArticleHead],
     cores: int,
-    link_check: LinkCheck | None,
+    links: LinkReport | None,
 ) -> BuildReport:
-    """Check links → group → render → write → record: the part of a build that changes files."""
+    """Links → group → guard → render → write → record: the part of a build that changes files."""
     from .editorial.excerpts import excerpts_of, needs_excerpts
     from .group import apply_link_policy, group_articles
+    from .guard import check_shrink
+    from .output import last_feed_folders
+    from .render.site import subscriptions
     from .write import write_site
 
-    link_report = None
     dead_links: tuple[DeadLinkStory, ...] = ()
-    if link_check is not None:
-        link_report = _check_links(loaded, config, state, link_check)
-        results = {r.url: r for r in link_report.results}
+    if links is not None:
+        results = {r.url: r for r in links.results}
         kept, dead_links = apply_link_policy(loaded.articles, results, config.links)
         loaded = replace(loaded, articles=kept)
     if needs_excerpts(config):  # keywords are matched in the excerpt too
         loaded = replace(loaded, excerpts=excerpts_of(loaded.articles, cache))
-    selection: Selection = group_articles(loaded, config, now)
+    selection = group_articles(loaded, config, now)
+    check_shrink(
+        config,
+        last_report_of(state, str(config.out)),
+        last_feed_folders(config.out),
+        subscriptions(selection),
+        len(selection.articles),
+    )
     report = write_site(config, selection, state, cache, cores)
     return replace(
         report,
@@ -121,7 +149,9 @@ def _stages(
         flagged_dead=sum(story.action == "flagged" for story in dead_links),
         dead_links=dead_links,
         topics_from_keywords=selection.keyword_topics,
-        link_report=link_report,
+        scheduled=selection.scheduled,
+        next_release=selection.next_release,
+        link_report=links,
     )
 
 
@@ -133,8 +163,11 @@ def check_site_links(
     Raises:
         ConfigError, SourceError, StateError: as ``build``.
     """
+    from .links import check_links
+
     _require_sources(config)
-    with State.open(config.state) as state:
+
+    def check(state: State) -> tuple[LoadResult[ArticleHead], LinkReport]:
         cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
         loaded = load_scanned(
             scan_sources(config.sources),
@@ -143,21 +176,30 @@ def check_site_links(
             os.cpu_count() or 1,
             include_drafts=config.include_drafts,
         )
-        return loaded, _check_links(loaded, config, state, link_check)
+        urls = article_urls(loaded, config.include_drafts)
+        report = check_links(
+            urls, config.links, state, fresh=link_check.recheck, progress=link_check.progress
+        )
+        return loaded, report
+
+    (loaded, report), notes = _with_state(config, check)
+    return replace(loaded, notes=(*notes, *loaded.notes)), report
 
 
-def _check_links(
-    loaded: LoadResult[ArticleHead], config: Config, state: State, link_check: LinkCheck
-) -> LinkReport:
-    from .links import check_links
+def _with_state(config: Config, run: Callable[[State], Result]) -> tuple[Result, list[str]]:
+    """``run`` with the state file open; once more on a new one if it proves damaged.
 
-    return check_links(
-        article_urls(loaded, config.include_drafts),
-        config.links,
-        state,
-        fresh=link_check.recheck,
-        progress=link_check.progress,
-    )
+    Returns what ``run`` gave and the warnings of any repair.
+    """
+    try:
+        with State.open(config.state) as state:
+            return run(state), state.notes
+    except StateDamagedError as e:
+        if config.state is None:
+            raise
+        note = move_aside(config.state, e.reason)
+    with State.open(config.state) as state:
+        return run(state), [note, *state.notes]
 
 
 def article_urls(loaded: LoadResult[ArticleHead], include_drafts: bool) -> list[str]:
@@ -177,15 +219,24 @@ def _build_fingerprint(config: Config, scan: Scan) -> str:
     return hashlib.sha1(f"{__version__}\0{config!r}\0{scan.fingerprint()}".encode()).hexdigest()
 
 
-def _unchanged_build(config: Config, state: State, fingerprint: str) -> BuildReport | None:
-    """The last build's report, if nothing it depends on changed and its files are all there."""
+def _unchanged_build(
+    config: Config, state: State, fingerprint: str, now: datetime
+) -> BuildReport | None:
+    """The last build's report, if nothing it depends on changed and its files are all there.
+
+    A scheduled story whose time has come is a change: the build after its
+    date publishes it.
+    """
     if config.state is None or _ages_out(config):
         return None
     last_fingerprint, last_report = last_build(state)
     if last_report is None or last_fingerprint != fingerprint:
         return None
+    report = report_from_json(last_report, 0)
+    if report.next_release is not None and now >= report.next_release:
+        return None
     present = outputs_present(config.out)
-    return None if present is None else report_from_json(last_report, present)
+    return None if present is None else replace(report, unchanged=present)
 
 
 def _ages_out(config: Config) -> bool:

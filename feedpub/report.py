@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .model import Rejection
@@ -36,6 +37,8 @@ class BuildReport:
     dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
     flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
     topics_from_keywords: int = 0  # articles filed under a topic their text names
+    scheduled: int = 0  # dated in the future: held back until their date
+    next_release: datetime | None = None  # when the next of those is due
     link_report: LinkReport | None = None  # with build --check-links
     dead_links: tuple[DeadLinkStory, ...] = ()  # each story dropped or flagged, and why
 
@@ -59,6 +62,8 @@ class BuildReport:
             "flagged_dead": self.flagged_dead,
             "dead_links": [story.to_dict() for story in self.dead_links],
             "topics_from_keywords": self.topics_from_keywords,
+            "scheduled": self.scheduled,
+            "next_release": _iso(self.next_release),
         }
         if self.link_report is not None:
             document["link_check"] = self.link_report.summary()
@@ -82,9 +87,24 @@ def report_from_json(text: str, unchanged: int) -> BuildReport:
         dropped_dead=data.get("dropped_dead", 0),
         flagged_dead=data.get("flagged_dead", 0),
         topics_from_keywords=data.get("topics_from_keywords", 0),
+        scheduled=data.get("scheduled", 0),
+        next_release=_from_iso(data.get("next_release")),
         written=(),
         unchanged=unchanged,
         removed=(),
         rendered=0,
         skipped=True,
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _from_iso(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None

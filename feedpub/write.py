@@ -12,7 +12,7 @@ import os
 
 from .config import Config
 from .model import Article, ArticleHead, Feed, Selection
-from .output import write_outputs
+from .output import signals_deferred, write_outputs
 from .render.site import feed_digest, feed_files, render_context, render_site, subscriptions
 from .report import BuildReport
 from .store import ArticleCache, State
@@ -42,9 +42,10 @@ def write_site(
         f.with_items(tuple(whole[a.path] for a in f.items)) for f in changed
     ]
     files = render_site(selection, ctx, feeds, workers)
-    forget_feeds(state, (f.folder for f in changed))
-    result = write_outputs(config.out, files, keep=kept)
-    record_feeds(state, digests)
+    with signals_deferred():  # Ctrl-C or SIGTERM: after the write, never halfway
+        forget_feeds(state, (f.folder for f in changed))
+        result = write_outputs(config.out, files, keep=kept)
+        record_feeds(state, digests)
 
     listed = subscriptions(selection)
     warnings: tuple[str, ...] = ()

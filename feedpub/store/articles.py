@@ -30,7 +30,7 @@ from ..model import (
     Rejection,
     Related,
 )
-from .state import State
+from .state import State, guarded
 
 RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trusted
 # Joins topics and provider fields in a row: text cleaning removes every C0
@@ -156,6 +156,7 @@ class ArticleCache:
     def encoder(self) -> Callable[[FileStamp, LoadedFile, int], ArticleRow]:
         return partial(encode_row, fingerprint=self.fingerprint)
 
+    @guarded
     def lookup(
         self, stamps: Sequence[Stamp], now_ns: int, skip_drafts: bool
     ) -> tuple[dict[str, FileOutcome], list[Stamp], list[Stamp]]:
@@ -185,6 +186,7 @@ class ArticleCache:
                 racy.append(stamp)
         return hits, misses, racy
 
+    @guarded
     def store(self, rows: Sequence[ArticleRow], skip_drafts: bool) -> list[FileOutcome]:
         """Record fresh parse results (made by ``encoder``); returns them as outcomes."""
         with self.state.transaction() as db:
@@ -196,6 +198,7 @@ class ArticleCache:
         reader = _RowReader(skip_drafts)
         return [reader.read(row) for row in rows]
 
+    @guarded
     def touch(self, stamps: Sequence[FileStamp], now_ns: int) -> None:
         """Racy files whose bytes proved unchanged: record their new stamps."""
         with self.state.transaction() as db:
@@ -204,6 +207,7 @@ class ArticleCache:
                 [(s.size, s.mtime_ns, now_ns, s.display) for s in stamps],
             )
 
+    @guarded
     def forget_others(self, present: Iterable[str]) -> int:
         """Drop rows of files that are gone; returns how many."""
         keep = set(present)
@@ -217,6 +221,7 @@ class ArticleCache:
                 db.executemany("DELETE FROM articles WHERE path = ?", gone)
         return len(gone)
 
+    @guarded
     def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
         """Whole articles (head and body) for light ones, keyed by path."""
         wanted = {a.path: a for a in articles}

@@ -7,14 +7,12 @@ whether a URL is skipped depends on the policy of the run, not on the site.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..errors import StateError
 from ..model import LinkResult, LinkState
-from .state import State
+from .state import State, guarded
 
 _COLUMNS = (
     "url, state, http_status, final_url, error, first_checked, last_checked,"
@@ -22,6 +20,7 @@ _COLUMNS = (
 )
 
 
+@guarded
 def load_links(state: State, urls: Sequence[str]) -> dict[str, LinkResult]:
     """The stored results for ``urls`` (those that have one).
 
@@ -29,22 +28,20 @@ def load_links(state: State, urls: Sequence[str]) -> dict[str, LinkResult]:
         StateError: the state file cannot be read.
     """
     found: dict[str, LinkResult] = {}
-    try:
-        for start in range(0, len(urls), 500):  # SQLite caps the number of parameters
-            chunk = urls[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = state.connection.execute(
-                f"SELECT {_COLUMNS} FROM links WHERE url IN ({marks})", chunk
-            )
-            for row in rows:
-                result = _from_row(row)
-                if result is not None:
-                    found[result.url] = result
-    except sqlite3.Error as e:
-        raise StateError(f"cannot read link results from {state.path}: {e}") from e
+    for start in range(0, len(urls), 500):  # SQLite caps the number of parameters
+        chunk = urls[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = state.connection.execute(
+            f"SELECT {_COLUMNS} FROM links WHERE url IN ({marks})", chunk
+        )
+        for row in rows:
+            result = _from_row(row)
+            if result is not None:
+                found[result.url] = result
     return found
 
 
+@guarded
 def save_links(state: State, results: Iterable[LinkResult]) -> None:
     """Store results (skipped ones are left out), replacing earlier ones, in one transaction.
 
@@ -52,13 +49,10 @@ def save_links(state: State, results: Iterable[LinkResult]) -> None:
         StateError: the state file cannot be written.
     """
     rows = [_to_row(r) for r in results if r.state is not LinkState.SKIPPED]
-    try:
-        with state.transaction() as connection:
-            connection.executemany(
-                f"INSERT OR REPLACE INTO links ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
-            )
-    except sqlite3.Error as e:
-        raise StateError(f"cannot write link results to {state.path}: {e}") from e
+    with state.transaction() as connection:
+        connection.executemany(
+            f"INSERT OR REPLACE INTO links ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
+        )
 
 
 def _to_row(r: LinkResult) -> tuple[object, ...]:
