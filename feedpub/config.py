@@ -65,6 +65,9 @@ class LinkPolicy:
     ttl_dead: timedelta = timedelta(hours=6)
     ttl_blocked: timedelta = timedelta(hours=24)
     ttl_unknown: timedelta = timedelta(hours=1)
+    url_deadline: float = 45.0  # seconds one URL may take: every attempt, hop and wait
+    run_deadline: float = 900.0  # seconds one check run may take; the rest waits for the next
+    network_down_minutes: float = 5.0  # how long failures are kept when the network looked down
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,9 @@ _LINK_KEYS = {
     "ttl_dead",
     "ttl_blocked",
     "ttl_unknown",
+    "url_deadline",
+    "run_deadline",
+    "network_down_minutes",
 }
 
 
@@ -273,6 +279,9 @@ def _link_policy(raw: object, where: str) -> LinkPolicy:
     if on_dead not in {o.value for o in OnDead}:
         raise ConfigError(f'{where}: on_dead must be "drop", "flag" or "keep", got {on_dead!r}')
 
+    def seconds(key: str, fallback: float) -> float:
+        return positive_seconds(raw.get(key, fallback), f"{where}: {key}")
+
     def hours(key: str, fallback: timedelta) -> timedelta:
         value = _opt_number(raw.get(key), f"{where}: {key}")
         return fallback if value is None else timedelta(hours=value)
@@ -290,7 +299,20 @@ def _link_policy(raw: object, where: str) -> LinkPolicy:
         ttl_dead=hours("ttl_dead", default.ttl_dead),
         ttl_blocked=hours("ttl_blocked", default.ttl_blocked),
         ttl_unknown=hours("ttl_unknown", default.ttl_unknown),
+        url_deadline=seconds("url_deadline", default.url_deadline),
+        run_deadline=seconds("run_deadline", default.run_deadline),
+        network_down_minutes=_positive_number(
+            raw.get("network_down_minutes", default.network_down_minutes),
+            f"{where}: network_down_minutes",
+            "minutes",
+        ),
     )
+
+
+def _positive_number(value: object, where: str, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where} must be a number of {unit} above 0, got {value!r}")
+    return float(value)
 
 
 def positive_seconds(value: object, where: str) -> float:

@@ -507,27 +507,46 @@ def _newest(articles: Sequence[ArticleHead]) -> datetime | None:
     return max((a.updated_at for a in articles), default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLinkStory:
+    """A story the link policy acted on: its file, its URL, what was done and why."""
+
+    path: str
+    url: str
+    action: str  # "dropped" or "flagged"
+    reason: str  # e.g. "HTTP 404 Not Found; dead since 2024-06-01 12:00 UTC, 3 checks"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "url": self.url, "action": self.action, "reason": self.reason}
+
+
 def apply_link_policy(
     articles: Iterable[ArticleHead], links: Mapping[str, LinkResult], policy: LinkPolicy
-) -> tuple[tuple[ArticleHead, ...], int, int]:
+) -> tuple[tuple[ArticleHead, ...], tuple[DeadLinkStory, ...]]:
     """Drop or flag the articles whose link is confirmed dead, as ``policy.on_dead`` says.
 
     Only a link seen dead on two checks at least ``confirm_after`` apart
     counts; blocked, unknown and skipped links never cost an article. Returns
-    the articles kept (in their order), how many were dropped and how many
-    flagged (``link_state="dead"``).
+    the articles kept (in their order, flagged ones with ``link_state=DEAD``)
+    and a record of each story dropped or flagged, in the articles' order.
     """
     kept: list[ArticleHead] = []
-    dropped = flagged = 0
+    acted: list[DeadLinkStory] = []
     for article in articles:
         result = links.get(article.url)
         if result is None or not result.confirmed_dead(policy.confirm_after):
             kept.append(article)
         elif policy.on_dead is OnDead.DROP:
-            dropped += 1
+            acted.append(DeadLinkStory(article.path, article.url, "dropped", _why(result)))
         elif policy.on_dead is OnDead.FLAG:
             kept.append(replace(article, link_state=LinkState.DEAD))
-            flagged += 1
+            acted.append(DeadLinkStory(article.path, article.url, "flagged", _why(result)))
         else:
             kept.append(article)
-    return tuple(kept), dropped, flagged
+    return tuple(kept), tuple(acted)
+
+
+def _why(result: LinkResult) -> str:
+    what = result.error or (f"HTTP {result.http_status}" if result.http_status else "dead")
+    since = f"{result.dead_since:%Y-%m-%d %H:%M} UTC" if result.dead_since else "?"
+    return f"{what}; dead since {since}, {result.dead_checks} checks"
