@@ -139,7 +139,7 @@ def _stages(
         subscriptions(selection),
         len(selection.articles),
     )
-    report = write_site(config, selection, state, cache, cores)
+    report = write_site(config, selection, state, cache, cores, now)
     return replace(
         report,
         files_read=loaded.files_read,

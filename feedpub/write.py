@@ -9,6 +9,8 @@ cheap, and list every feed). Writing is atomic and skips unchanged bytes
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import datetime
 
 from .config import Config
 from .model import Article, ArticleHead, Feed, Selection
@@ -17,12 +19,21 @@ from .render.site import feed_digest, feed_files, render_context, render_site, s
 from .report import BuildReport
 from .store import ArticleCache, State
 from .store.builds import feed_digests, forget_feeds, record_feeds
+from .store.changes import record_changes
 
 
 def write_site(
-    config: Config, selection: Selection, state: State, cache: ArticleCache, workers: int
+    config: Config,
+    selection: Selection,
+    state: State,
+    cache: ArticleCache,
+    workers: int,
+    now: datetime,
 ) -> BuildReport:
-    """Bring ``config.out`` up to date with ``selection``; the report's counts of files."""
+    """Bring ``config.out`` up to date with ``selection``; the report's counts of files.
+
+    ``now`` dates the edits found in the stories rendered (store/changes.py).
+    """
     ctx = render_context(config)
     stored = feed_digests(state)
     digests = {feed.folder: feed_digest(feed, ctx) for feed in selection.feeds}
@@ -38,6 +49,11 @@ def write_site(
             changed.append(feed)
 
     whole = cache.bodies(a for feed in changed for a in feed.items)
+    edited = record_changes(state, whole.values(), now)
+    whole = {
+        path: replace(a, modified=edited[a.key]) if a.key in edited else a
+        for path, a in whole.items()
+    }
     feeds: list[Feed[Article]] = [
         f.with_items(tuple(whole[a.path] for a in f.items)) for f in changed
     ]
