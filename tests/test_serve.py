@@ -9,8 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 
@@ -19,9 +18,8 @@ import pytest
 from feedpub.cli import main
 from feedpub.config import load_config
 from feedpub.errors import FeedpubError
-from feedpub.report import BuildReport
-from feedpub.serve import accepts_gzip, locate, wants_page
-from feedpub.watch import snapshot_config, watch_and_build
+from feedpub.servefiles import accepts_gzip, locate, wants_page
+from feedpub.watch import build_in_process, snapshot_config, watch_and_build
 from tests.conftest import REPO, article_text
 from tests.serving import fetch, serve_in_thread
 
@@ -30,6 +28,12 @@ BROWSER_ACCEPT = (
 )
 READER_ACCEPT = "application/atom+xml,application/rss+xml,application/xml;q=0.9,*/*;q=0.1"
 SECRET = "the contents of a file outside the output folder"
+SITE_URL = "https://news.example.org/feeds/"
+
+
+def as_served(path: Path, url: str) -> bytes:
+    """A built file as the preview sends it: the site's address replaced with the server's."""
+    return path.read_bytes().replace(SITE_URL.encode(), url.encode())
 
 
 def write_site(root: Path) -> Path:
@@ -116,7 +120,7 @@ def test_every_file_has_its_media_type(
     assert response.header("Content-Type") == media_type
     assert response.header("X-Content-Type-Options") == "nosniff"
     expected = out / path / "index.html" if not path or path.endswith("/") else out / path
-    assert response.body == expected.read_bytes()
+    assert response.body == as_served(expected, url)
 
 
 def test_etag_and_if_none_match_give_304(served: tuple[str, Path]) -> None:
@@ -155,7 +159,7 @@ def test_gzip_when_asked_with_its_own_etag(served: tuple[str, Path]) -> None:
     assert plain.header("Content-Encoding") == ""
     assert zipped.header("Content-Encoding") == "gzip"
     assert "Accept-Encoding" in zipped.header("Vary")
-    assert gzip.decompress(zipped.body) == plain.body == (out / "atom.xml").read_bytes()
+    assert gzip.decompress(zipped.body) == plain.body == as_served(out / "atom.xml", url)
     assert int(zipped.header("Content-Length")) == len(zipped.body) < len(plain.body)
     assert zipped.header("ETag") != plain.header("ETag")
     same = fetch(url, "/feeds/atom.xml", {"Accept-Encoding": "gzip"})
@@ -209,7 +213,7 @@ def test_a_symlink_inside_the_folder_is_followed(served: tuple[str, Path]) -> No
     url, out = served
     response = fetch(url, "/feeds/topics/alias.xml")
     assert response.status == 200
-    assert response.body == (out / "topics" / "ai" / "rss.xml").read_bytes()
+    assert response.body == as_served(out / "topics" / "ai" / "rss.xml", url)
 
 
 def test_head_sends_headers_only_and_other_methods_are_refused(
@@ -231,8 +235,8 @@ def test_head_sends_headers_only_and_other_methods_are_refused(
 def test_unit_rules_for_paths_and_headers(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "index.html").write_text("x")
-    root = tmp_path.resolve()
-    assert locate(root, "/", "/a/").file == root / "a" / "index.html"
+    root = str(tmp_path.resolve())
+    assert locate(root, "/", "/a/").file == f"{root}/a/index.html"
     assert locate(root, "/", "/a?x=1").location == "/a/"
     assert locate(root, "/", "/a/index.html#top").file is not None
     assert locate(root, "/f/", "/f").location == "/f/"
@@ -258,19 +262,19 @@ def test_watch_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
     config_path = write_site(tmp_path)
     config = load_config(config_path)
     assert main(["build", "--config", str(config_path), "--quiet"]) == 0
-    results: list[BuildReport | FeedpubError] = []
+    codes: list[int] = []
+    errors: list[FeedpubError] = []
     built = threading.Event()
 
-    def on_result(result: BuildReport | FeedpubError) -> None:
-        results.append(result)
+    def rebuild(_: object) -> None:
+        codes.append(build_in_process(["--config", str(config_path), "--quiet"]))
         built.set()
 
     stop = threading.Event()
-    clock: Callable[[], datetime] = lambda: datetime(2024, 6, 1, tzinfo=UTC)  # noqa: E731
     watcher = threading.Thread(
         target=watch_and_build,
-        args=(lambda: config, on_result, stop),
-        kwargs={"clock": clock, "interval": 0.02, "since": snapshot_config(config)},
+        args=(lambda: config, rebuild, stop),
+        kwargs={"on_error": errors.append, "interval": 0.02, "since": snapshot_config(config)},
     )
     watcher.start()
     try:
@@ -280,14 +284,51 @@ def test_watch_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
             article_text(title="Fresh", url="https://a.example/fresh", date="2024-05-09T10:00:00Z")
         )
         draft.rename(draft.with_name("2024-05-09-new.md"))
-        assert built.wait(timeout=10), "no rebuild after a new article"
+        assert built.wait(timeout=30), "no rebuild after a new article"
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    assert codes == [0] and errors == []
+    assert "Fresh" in (config.out / "rss.xml").read_text()
+    assert not watcher.is_alive()
+
+
+def test_watch_reports_a_broken_config_and_keeps_watching(tmp_path: Path) -> None:
+    config_path = write_site(tmp_path)
+    good = load_config(config_path)
+    loads: list[int] = []
+    errors: list[FeedpubError] = []
+    seen = threading.Event()
+
+    def load() -> object:
+        loads.append(1)
+        if len(loads) > 1:
+            return load_config(config_path)  # the second load reads the broken file
+        return good
+
+    def on_error(error: FeedpubError) -> None:
+        errors.append(error)
+        seen.set()
+
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch_and_build,
+        args=(load, lambda _: None, stop),
+        kwargs={
+            "on_error": on_error,
+            "interval": 0.02,
+            "also_watch": (config_path,),
+            "since": snapshot_config(good, (config_path,)),
+        },
+    )
+    watcher.start()
+    try:
+        config_path.write_text("title = [unclosed\n")
+        assert seen.wait(timeout=10), "a broken config went unreported"
     finally:
         stop.set()
         watcher.join(timeout=10)
-    [report] = results
-    assert isinstance(report, BuildReport) and report.published == 4
-    assert "Fresh" in (config.out / "rss.xml").read_text()
-    assert not watcher.is_alive()
+    assert "config" in str(errors[0]).lower()
 
 
 def test_serve_watch_builds_serves_and_rebuilds(tmp_path: Path) -> None:
