@@ -375,13 +375,13 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[RequestLine, dict[st
         )
     headers: dict[str, str] = {}
     size = len(raw)
-    while True:
+    for _ in range(MAX_HEADERS + 1):
         try:
             line = await reader.readuntil(b"\n")
         except asyncio.LimitOverrunError as e:
             raise _BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE) from e
         size += len(line)
-        if size > MAX_HEAD or len(headers) > MAX_HEADERS:
+        if size > MAX_HEAD:
             raise _BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
         text = line.decode("latin-1").rstrip("\r\n")
         if not text:
@@ -392,3 +392,4 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[RequestLine, dict[st
         key = name.lower()
         value = value.strip()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    raise _BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)  # more than MAX_HEADERS

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -232,7 +233,7 @@ class FileCache:
     _MAX_ORIGINS = 8
 
     def __init__(self, base_url: str | None, max_bytes: int = 64 * 2**20) -> None:
-        self._from = base_url.encode() if base_url else None
+        self._base_url = base_url
         self._path = urlsplit(base_url).path if base_url else "/"
         self._max_bytes = max_bytes
         self._bytes = 0
@@ -272,7 +273,7 @@ class FileCache:
 
     def body(self, version: FileVersion, origin: str, compress: bool) -> Body:
         """The bytes to send for ``version`` to a client that reached us at ``origin``."""
-        rewrite = self._from is not None and _has(version.media_type, _REWRITTEN)
+        rewrite = self._base_url is not None and _has(version.media_type, _REWRITTEN)
         key = (origin if rewrite else "", compress)
         found = version.bodies.get(key)
         if found is not None:
@@ -284,8 +285,8 @@ class FileCache:
             made = Body(data, plain.etag[:-1] + '-gzip"')
         else:
             data = version.data
-            if rewrite and self._from is not None:
-                data = data.replace(self._from, (origin + self._path).encode())
+            if rewrite and self._base_url is not None:
+                data = _rewrite(data, self._base_url, origin + self._path)
             made = Body(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
         if len(version.bodies) >= 2 * self._MAX_ORIGINS:
             version.bodies.clear()
@@ -296,3 +297,19 @@ class FileCache:
 def compressible(media_type: str) -> bool:
     """Whether gzip helps ``media_type`` (text, XML and JSON; not images)."""
     return _has(media_type, _COMPRESSIBLE)
+
+
+def _rewrite(data: bytes, site: str, preview: str) -> bytes:
+    """``data`` with the ``site`` URL replaced by ``preview``, as written and as shown.
+
+    Pages show feed addresses with a ``<wbr>`` after each "/" so they wrap
+    (render/pages.py); that spelling is replaced too, so a copied address works.
+    """
+    for old, new in ((site, preview), (_breakable(site), _breakable(preview))):
+        data = data.replace(old.encode(), new.encode())
+    return data
+
+
+def _breakable(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return html.escape(scheme + sep) + "/<wbr>".join(html.escape(p) for p in rest.split("/"))
