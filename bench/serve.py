@@ -1,6 +1,6 @@
 """Benchmark ``feedpub serve`` on keep-alive connections, against the standard library's server.
 
-    python bench/serve.py [--runs 5] [--requests 4000] [--connections 8]
+    python bench/serve.py [--runs 5] [--requests 2000] [--connections 8]
 
 The bundled example site is built (as if published at
 https://example.org/news/feeds/) into a temporary folder. Two servers, each in
@@ -113,7 +113,7 @@ def summary(rates: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--nodelay", action="store_true", help=argparse.SUPPRESS)
