@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 
 from feedpub.config import LinkPolicy
-from feedpub.links.check import LinkChecker, LinkReport, check_links
+from feedpub.links.check import LinkChecker
+from feedpub.links.run import LinkReport, check_links
 from feedpub.store import State
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: text/html\r\n\r\n"

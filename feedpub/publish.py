@@ -36,8 +36,8 @@ from .store.builds import finish_build, last_build, last_report_of, start_build
 from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
-    from .group import DeadLinkStory
     from .links import LinkReport
+    from .selection import DeadLinkStory
 
 # (URLs done, URLs to check, dead so far): a link check's progress.
 Progress = Callable[[int, int, int], None]
@@ -118,10 +118,11 @@ def _stages(
 ) -> BuildReport:
     """Links → group → guard → render → write → record: the part of a build that changes files."""
     from .editorial.excerpts import excerpts_of, needs_excerpts
-    from .group import apply_link_policy, group_articles
+    from .group import group_articles
     from .guard import check_shrink
     from .output import last_feed_folders
     from .render.site import subscriptions
+    from .selection import apply_link_policy
     from .write import write_site
 
     dead_links: tuple[DeadLinkStory, ...] = ()

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from .model import Rejection
 
 if TYPE_CHECKING:
-    from .group import DeadLinkStory
     from .links import LinkReport
+    from .selection import DeadLinkStory
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from feedpub.config import Config
-from feedpub.group import canonical_url
 from feedpub.publish import build
+from feedpub.selection import canonical_url
 from feedpub.taxonomy import normalize_name
 from tests.conftest import BASE_URL
 from tests.feedcheck import check_feed_folder

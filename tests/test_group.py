@@ -4,8 +4,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from feedpub.config import Config, FeedPolicy
-from feedpub.group import canonical_url, group_articles, select_articles
+from feedpub.group import group_articles
 from feedpub.model import Article, FeedKind, LoadResult, Provider, Topic
+from feedpub.selection import canonical_url, select_articles
 from feedpub.taxonomy import build_taxonomy
 from feedpub.text import slugify
 

@@ -29,9 +29,9 @@ from lxml import etree, html
 
 import feedpub
 from feedpub.config import Config
-from feedpub.group import canonical_url, select_articles
 from feedpub.model import Article
 from feedpub.publish import build
+from feedpub.selection import canonical_url, select_articles
 from feedpub.sources import SourceFile, load_file
 from tests.conftest import BASE_URL, CORPUS, REPO, article_text
 from tests.feedcheck import check_feed_folder

@@ -27,19 +27,18 @@ import pytest
 from feedpub.cli import main
 from feedpub.config import LinkPolicy, OnDead, parse_config
 from feedpub.errors import ConfigError
-from feedpub.group import DeadLinkStory, apply_link_policy
 from feedpub.links.check import (
     USER_AGENT,
     LinkChecker,
-    LinkReport,
     Retrying,
-    _Slots,
-    check_links,
     parse_retry_after,
 )
 from feedpub.links.history import record_check
+from feedpub.links.pace import HostSlots as _Slots
+from feedpub.links.run import LinkReport, check_links
 from feedpub.links.safenet import PinnedBackend, address_refusal
 from feedpub.model import Article, LinkResult, LinkState
+from feedpub.selection import DeadLinkStory, apply_link_policy
 from feedpub.store import State
 from feedpub.store.links import load_links
 from tests.conftest import article_text

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from feedpub.cli import EXIT_DEAD_LINKS, main
-from feedpub.links.check import LinkReport
 from feedpub.links.report import cited_by, format_markdown, format_table, problem_links
+from feedpub.links.run import LinkReport
 from feedpub.model import Article, LinkResult, LinkState
 from tests.conftest import article_text
 from tests.linkserver import LinkServer

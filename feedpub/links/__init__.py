@@ -9,6 +9,7 @@ safenet.py   which addresses may be checked; connections pinned to the vetted ad
 
 from __future__ import annotations
 
-from .check import LinkChecker, LinkReport, check_links
+from .check import LinkChecker
+from .run import LinkReport, check_links
 
 __all__ = ["LinkChecker", "LinkReport", "check_links"]

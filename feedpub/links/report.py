@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..model import ArticleHead, LinkResult, LinkState
-from .check import LinkReport
+from .run import LinkReport
 
 # The classes a report lists, worst first; alive and skipped links need no action.
 PROBLEMS = (LinkState.DEAD, LinkState.BLOCKED, LinkState.UNKNOWN)
