@@ -42,43 +42,17 @@ from urllib.parse import quote, unquote, urlsplit
 
 from . import __version__
 from .errors import ServeError
-from .render import RENDERERS
+from .mediatypes import content_type
 
 DEFAULT_HOST = "127.0.0.1"  # the CLI's defaults too (kept in cli.py, which imports this lazily)
 DEFAULT_PORT = 8000
 CACHE_CONTROL = "no-cache"
 
-_BY_NAME = {r.filename: r.media_type for r in RENDERERS}
-_BY_SUFFIX = {
-    ".html": "text/html; charset=utf-8",
-    ".opml": "text/x-opml; charset=utf-8",
-    ".xsl": "text/xsl; charset=utf-8",
-    ".xml": "application/xml",
-    ".json": "application/json",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".ico": "image/vnd.microsoft.icon",
-}
 # Feeds that may carry the <?xml-stylesheet?> instruction, and their type for browsers.
 _STYLED = frozenset({"rss.xml", "atom.xml"})
 BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 _COMPRESSIBLE = ("text/", "application/xml", "application/json", "+xml", "+json", "image/svg+xml")
-
-
-def content_type(path: Path) -> str:
-    """The ``Content-Type`` for a file of the output folder."""
-    media_type = _BY_NAME.get(path.name) or _BY_SUFFIX.get(path.suffix.lower())
-    if media_type is None:
-        return "application/octet-stream"
-    # feedpub writes XML as UTF-8; RFC 7303 asks servers to say so. JSON has no charset.
-    return media_type + "; charset=utf-8" if media_type.endswith("xml") else media_type
 
 
 def _compressible(media_type: str) -> bool:
