@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .deploy.settings import DeploySettings, parse_deploy_settings
 from .errors import ConfigError
 
 DEFAULT_MAX_ITEMS = 50
@@ -79,6 +80,9 @@ class Config:
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     config_path: Path | None = None
     links: LinkPolicy = LinkPolicy()
+    deploy: DeploySettings = field(
+        default_factory=DeploySettings
+    )  # [deploy]: feedpub deploy, build --deploy
 
     @property
     def site_domain(self) -> str:
@@ -105,6 +109,7 @@ _TOP_KEYS = {
     "topics",
     "providers",
     "links",
+    "deploy",
 }
 _LINK_KEYS = {
     "timeout",
@@ -173,6 +178,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
         links=_link_policy(raw.get("links", {}), f"{where}: links"),
+        deploy=parse_deploy_settings(raw.get("deploy", {}), f"{where}: deploy"),
     )
     return config
 

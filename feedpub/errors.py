@@ -5,7 +5,8 @@
     ├── SourceError              one article file cannot become an article (path:line)
     ├── OutputError              the output folder cannot be written safely
     ├── LockError                another build holds the output folder
-    └── ServeError               the preview server cannot start (no output folder, port taken)
+    ├── ServeError               the preview server cannot start (no output folder, port taken)
+    └── DeployError              a deploy to object storage failed or was refused
 
 The CLI maps these to exit codes in one place; anything else is a bug.
 """
@@ -48,3 +49,10 @@ class LockError(FeedpubError):
 
 class ServeError(FeedpubError):
     """``feedpub serve`` cannot start: nothing to serve, or the address cannot be bound."""
+
+
+class DeployError(FeedpubError):
+    """A deploy failed (storage unreachable, request refused) or was refused (too many deletions).
+
+    Files already uploaded are complete objects; the next deploy carries on from them.
+    """

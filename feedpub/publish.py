@@ -53,6 +53,7 @@ class BuildReport:
     skipped: bool = False  # nothing changed since the last build: nothing was done
     dropped_dead: int = 0  # left out: link confirmed dead (on_dead = "drop")
     flagged_dead: int = 0  # published with a dead-link mark (on_dead = "flag")
+    changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds written: for WebSub
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -72,6 +73,7 @@ class BuildReport:
             "nothing_changed": self.skipped,
             "dropped_dead": self.dropped_dead,
             "flagged_dead": self.flagged_dead,
+            "changed_feeds": list(self.changed_feeds),
         }
 
 
@@ -155,13 +157,15 @@ def build(
     wait: float = 0,
     workers: int | None = None,
     links: LinkLookup | None = None,
+    ping_hubs: bool = True,
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
     ``now`` only matters for ``max_age_days``; output never holds the clock.
     ``wait`` is how long to wait for another run holding the output folder.
     With ``links``, articles whose link is confirmed dead are dropped or
-    flagged as ``config.links.on_dead`` says, before grouping.
+    flagged as ``config.links.on_dead`` says, before grouping. With ``ping_hubs``
+    false, WebSub hubs are not told of ``changed_feeds``: a deploy does, once uploaded.
 
     Raises:
         ConfigError: no source is configured, or the state file is unusable.
@@ -201,7 +205,7 @@ def build(
         )
         loaded, dropped_dead, flagged_dead = _apply_links(loaded, config, links)
         selection = group_articles(loaded, config, now)
-        report = _render_and_write(config, selection, state, cache, cores)
+        report = _render_and_write(config, selection, state, cache, cores, ping_hubs)
         report = replace(
             report,
             dropped_dead=dropped_dead,
@@ -255,7 +259,12 @@ def render_site(
 
 
 def _render_and_write(
-    config: Config, selection: Selection, state: State, cache: ArticleCache, workers: int
+    config: Config,
+    selection: Selection,
+    state: State,
+    cache: ArticleCache,
+    workers: int,
+    ping_hubs: bool = True,
 ) -> BuildReport:
     ctx = render_context(config)
     context = f"{__version__}\0{ctx!r}"
@@ -287,17 +296,17 @@ def _render_and_write(
         db.execute("DELETE FROM feeds")
         db.executemany("INSERT INTO feeds VALUES (?, ?)", sorted(digests.items()))
     warnings: tuple[str, ...] = ()
-    if config.hubs:
-        from .websub import ping_hubs
+    written = set(result.written)
+    changed_urls = [
+        ctx.file_url(feed, name.rsplit("/", 1)[-1])
+        for feed in subscriptions
+        for name in feed_files(feed)
+        if name in written and not name.endswith(".html")
+    ]
+    if config.hubs and ping_hubs:
+        from .websub import ping_hubs as ping
 
-        written = set(result.written)
-        changed_urls = [
-            ctx.file_url(feed, name.rsplit("/", 1)[-1])
-            for feed in subscriptions
-            for name in feed_files(feed)
-            if name in written and not name.endswith(".html")
-        ]
-        warnings = tuple(ping_hubs(config.hubs, changed_urls))
+        warnings = tuple(ping(config.hubs, changed_urls))
     return BuildReport(
         files_read=0,
         published=len(selection.articles),
@@ -310,6 +319,7 @@ def _render_and_write(
         unchanged=len(result.unchanged) + len(kept),
         removed=result.removed,
         rendered=len(changed),
+        changed_feeds=tuple(changed_urls),
     )
 
 
