@@ -357,6 +357,8 @@ def _deploy(config: Config, args: argparse.Namespace) -> DeployReport:
     if deployed.dry_run and not args.json:
         for path, reason in zip(deployed.uploaded, deployed.reasons, strict=True):
             print(f"upload {path} ({reason})")
+        for path in deployed.headers_updated:
+            print(f"update headers {path}")
         for path in deployed.deleted:
             print(f"delete {path}")
     for warning in deployed.warnings:
@@ -371,7 +373,8 @@ def _deploy(config: Config, args: argparse.Namespace) -> DeployReport:
         verb = "would upload" if deployed.dry_run else "uploaded"
         print(
             f"deploy to s3://{deployed.bucket}/{deployed.prefix}: {verb} "
-            f"{len(deployed.uploaded)}, {'would delete' if deployed.dry_run else 'deleted'} "
+            f"{len(deployed.uploaded)} (headers of {len(deployed.headers_updated)}), "
+            f"{'would delete' if deployed.dry_run else 'deleted'} "
             f"{len(deployed.deleted)}, {len(deployed.unchanged)} unchanged; "
             f"{deployed.requests} requests, {deployed.bytes_sent / 1e6:.2f} MB sent "
             f"in {time.monotonic() - started:.2f} s",

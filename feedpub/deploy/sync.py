@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import DeployError
 from ..lock import output_lock
 from .hook import changed_urls, run_invalidate
-from .plan import LocalFile, Plan, RemoteObject, Upload, plan_deploy, scan_output, trust_manifest
+from .plan import Plan, RemoteObject, Upload, plan_deploy, scan_output, trust_manifest
 from .s3 import Bucket
 from .settings import DeploySettings, FileKind
 
@@ -31,14 +31,15 @@ class DeployReport:
 
     bucket: str
     prefix: str
-    uploaded: tuple[str, ...]
+    uploaded: tuple[str, ...]  # bytes sent: new or changed files
     deleted: tuple[str, ...]
     unchanged: tuple[str, ...]
     requests: int  # requests sent to the bucket, retries included
     bytes_sent: int  # request body bytes
     metadata_reads: int = 0  # HEAD requests: objects the manifest could not vouch for
     dry_run: bool = False
-    reasons: tuple[str, ...] = ()  # per uploaded path: new, changed or headers
+    reasons: tuple[str, ...] = ()  # per uploaded path: new or changed
+    headers_updated: tuple[str, ...] = ()  # same bytes, new headers: copied in place
     pinged: tuple[str, ...] = ()  # feed URLs announced to the WebSub hubs
     warnings: tuple[str, ...] = ()  # hubs that could not be told
 
@@ -50,6 +51,7 @@ class DeployReport:
             "uploaded": [
                 {"path": p, "reason": r} for p, r in zip(self.uploaded, self.reasons, strict=True)
             ],
+            "headers_updated": list(self.headers_updated),
             "deleted": list(self.deleted),
             "unchanged": list(self.unchanged),
             "requests": self.requests,
@@ -133,8 +135,9 @@ def _report(
     return DeployReport(
         bucket=bucket.name,
         prefix=bucket.prefix,
-        uploaded=tuple(u.file.path for u in plan.uploads),
-        reasons=tuple(u.reason for u in plan.uploads),
+        uploaded=tuple(u.file.path for u in plan.uploads if u.reason != "headers"),
+        reasons=tuple(u.reason for u in plan.uploads if u.reason != "headers"),
+        headers_updated=tuple(u.file.path for u in plan.uploads if u.reason == "headers"),
         deleted=plan.deletes,
         unchanged=plan.unchanged,
         requests=bucket.requests,
@@ -151,7 +154,9 @@ def _feed_urls(base_url: str, uploads: Sequence[Upload]) -> list[str]:
     return [
         base_url + u.file.path
         for u in uploads
-        if u.file.kind is FileKind.FEED and not u.file.path.endswith(".opml")
+        if u.file.kind is FileKind.FEED
+        and u.reason != "headers"
+        and not u.file.path.endswith(".opml")
     ]
 
 
@@ -169,7 +174,12 @@ def _upload(
     if progress is not None and total:
         progress(0, total)
 
-    def put(file: LocalFile) -> RemoteObject:
+    def put(upload: Upload) -> RemoteObject:
+        file = upload.file
+        if upload.reason == "headers":
+            return bucket.set_headers(
+                file.path, file.size, file.sha256, file.content_type, file.cache_control
+            )
         try:
             data = (out / file.path).read_bytes()
         except OSError as e:
@@ -178,7 +188,7 @@ def _upload(
 
     with ThreadPoolExecutor(concurrency) as pool:
         for _phase, group in groupby(plan.uploads, key=lambda u: u.file.phase):
-            futures: list[Future[RemoteObject]] = [pool.submit(put, u.file) for u in group]
+            futures: list[Future[RemoteObject]] = [pool.submit(put, u) for u in group]
             pending: set[Future[RemoteObject]] = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
