@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -495,6 +497,80 @@ def test_deploying_a_missing_folder_or_without_a_bucket_is_refused(
     (tmp_path / "out").mkdir()
     assert main(["deploy", "--out", str(tmp_path / "out")]) == 1
     assert "no bucket to deploy to" in capsys.readouterr().err
+
+
+# The invalidation examples of docs/deploy.md, run with stand-ins for `aws` and `curl`.
+
+DOCS = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+
+
+def doc_script(word: str) -> str:
+    blocks = re.findall(r"^```sh\n(.*?)^```$", DOCS, flags=re.S | re.M)
+    [script] = [b for b in blocks if f"invalidate-{word}.sh" in b]
+    return script
+
+
+def run_example(tmp_path: Path, word: str, tool: str, urls: list[str]) -> list[list[str]]:
+    """Run a docs example with ``tool`` recording its arguments, one call per file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    calls = tmp_path / "calls"
+    calls.mkdir(exist_ok=True)
+    (bin_dir / tool).write_text(
+        f'#!/bin/sh\nn=$(ls {calls} | wc -l)\nprintf "%s\\n" "$@" > {calls}/$((n + 1000))\n'
+    )
+    (bin_dir / tool).chmod(0o755)
+    (tmp_path / "hook.sh").write_text(doc_script(word))
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE",
+        "CLOUDFLARE_ZONE_ID": "zone1",
+        "CLOUDFLARE_API_TOKEN": "token1",
+    }
+    done = subprocess.run(
+        ["sh", str(tmp_path / "hook.sh")],
+        input="".join(u + "\n" for u in urls),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    return [p.read_text().splitlines() for p in sorted(calls.iterdir())]
+
+
+def test_the_cloudfront_example_invalidates_the_paths(tmp_path: Path) -> None:
+    urls = [BASE_URL + "rss.xml", BASE_URL + "index.html", BASE_URL]
+    [call] = run_example(tmp_path, "cloudfront", "aws", urls)
+    assert call == [
+        "cloudfront",
+        "create-invalidation",
+        "--distribution-id",
+        "E2EXAMPLE",
+        "--paths",
+        "/feeds/",
+        "/feeds/index.html",
+        "/feeds/rss.xml",
+    ]
+    many = [f"{BASE_URL}topics/t{i}/rss.xml" for i in range(150)]
+    (tmp_path / "second").mkdir()
+    [call] = run_example(tmp_path / "second", "cloudfront", "aws", many)
+    assert call[-2:] == ["--paths", "/feeds/*"]
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def test_the_cloudflare_example_purges_the_urls_30_at_a_time(tmp_path: Path) -> None:
+    urls = [f"{BASE_URL}topics/t{i}/rss.xml" for i in range(65)]
+    calls = run_example(tmp_path, "cloudflare", "curl", urls)
+    assert len(calls) == 3
+    purged: list[str] = []
+    for call in calls:
+        assert "https://api.cloudflare.com/client/v4/zones/zone1/purge_cache" in call
+        assert "Authorization: Bearer token1" in call
+        purged += json.loads(call[call.index("--data") + 1])["files"]
+    assert purged == urls
+    assert [len(json.loads(c[c.index("--data") + 1])["files"]) for c in calls] == [30, 30, 5]
 
 
 # Units: the pure plan and the settings.
