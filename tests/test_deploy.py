@@ -204,6 +204,31 @@ def test_every_file_lands_with_its_headers_hash_and_bytes(site: Site, s3: S3Serv
         assert head["ContentType"] == media_type
 
 
+def test_the_summary_line_and_a_real_corpus(
+    corpus: Path, tmp_path: Path, bucket: str, s3: S3Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--base-url", BASE_URL]
+    target = ["--bucket", bucket, "--endpoint-url", s3.url, "--path-style", "--prefix", ""]
+    assert main(["build", "--source", str(corpus), *args, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["deploy", *args, *target]) == 0
+    files = [p for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    summary = capsys.readouterr().err.splitlines()[-1]
+    assert summary.startswith(
+        f"deploy to s3://{bucket}/: uploaded {len(files)} (headers of 0), deleted 0, "
+        f"0 unchanged; {len(files) + 3} requests, "
+    )
+    client = s3_client(s3.url)
+    for path in files:
+        key = path.relative_to(out).as_posix()
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == path.read_bytes()
+    assert main(["deploy", *args, *target]) == 0
+    assert f"uploaded 0 (headers of 0), deleted 0, {len(files)} unchanged; 2 requests" in (
+        capsys.readouterr().err
+    )
+
+
 def test_uploads_go_archives_first_then_feeds_then_the_site_then_the_index(
     site: Site, s3: S3Server
 ) -> None:

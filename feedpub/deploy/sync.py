@@ -107,19 +107,26 @@ def deploy_folder(
         _upload(bucket, out, plan, settings.concurrency, progress, current)
         bucket.write_manifest(current.values())
         bucket.delete(plan.deletes)
+    # The CDN first: a hub fetches the feed as soon as it is told, through the CDN.
+    replaced = [u.file.path for u in plan.uploads if u.reason != "new"] + list(plan.deletes)
+    failed: DeployError | None = None
+    if settings.invalidate and replaced:
+        try:
+            run_invalidate(
+                settings.invalidate,
+                changed_urls(base_url, replaced),
+                {"FEEDPUB_BUCKET": bucket.name, "FEEDPUB_PREFIX": bucket.prefix},
+            )
+        except DeployError as e:
+            failed = e  # the feeds are public all the same: tell the hubs, then fail
     feeds = _feed_urls(base_url, plan.uploads) if hubs else []
     warnings: list[str] = []
     if feeds:
         from ..websub import ping_hubs
 
         warnings = ping_hubs(hubs, feeds)
-    replaced = [u.file.path for u in plan.uploads if u.reason != "new"] + list(plan.deletes)
-    if settings.invalidate and replaced:
-        run_invalidate(
-            settings.invalidate,
-            changed_urls(base_url, replaced),
-            {"FEEDPUB_BUCKET": bucket.name, "FEEDPUB_PREFIX": bucket.prefix},
-        )
+    if failed is not None:
+        raise failed
     return _report(bucket, plan, len(ask), pinged=feeds, warnings=warnings)
 
 
