@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 
 from feedpub.config import LinkPolicy
-from feedpub.linkcheck import LinkChecker, check_links
-from feedpub.state import State
+from feedpub.links.check import LinkChecker, check_links
+from feedpub.store import State
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: text/html\r\n\r\n"
 

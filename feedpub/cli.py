@@ -3,7 +3,9 @@
 Exit codes: 0 all good; 1 fatal (bad config, unreadable source; nothing
 written); 2 usage; 3 feeds written (or links checked) but some files were
 rejected; 4 another run holds the lock; 6 a deploy failed or was refused (files
-already uploaded stay whole; the next deploy carries on).
+already uploaded stay whole; the next deploy carries on); 7 the shrink guard
+refused the build (nothing written); 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM,
+129 SIGHUP), no file left half-written.
 """
 
 from __future__ import annotations
@@ -11,27 +13,26 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import __version__
 from .config import Config, load_config, normalize_base_url, positive_seconds
-from .errors import ConfigError, DeployError, FeedpubError, LockError
-from .model import LinkResult
-from .publish import BuildReport, article_urls, build
-from .sources import load_sources
-from .state import State
+from .errors import ConfigError, DeployError, FeedpubError, LockError, ShrinkError
+from .publish import LinkCheck, build, check_site_links
+from .report import BuildReport
 
 if TYPE_CHECKING:
     from .deploy import DeployReport, DeploySettings
-    from .linkcheck import LinkReport
+    from .links import LinkReport
 
 # Link checking, serving and scaffolding are imported by their commands only: a cron
 # build that finds nothing changed should not pay for httpx, asyncio or http.server.
@@ -44,6 +45,8 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_LOCKED = 4
 EXIT_DEPLOY = 6
+EXIT_SHRINK = 7
+EXIT_SIGNAL = 128  # + the signal's number
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -63,11 +66,23 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--max-items", type=int, metavar="N", help="items per feed (default: 50)")
     b.add_argument("--include-drafts", action="store_true", default=None, help="publish drafts too")
     b.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        default=None,
+        help="publish even if this removes half or more of the last build's stories or feeds",
+    )
+    b.add_argument(
         "--wait",
         type=float,
         default=0.0,
         metavar="SECONDS",
         help="wait this long for another run to finish (default: 0, exit 4 at once)",
+    )
+    b.add_argument(
+        "--now",
+        type=_timestamp,
+        metavar="TIMESTAMP",
+        help="build as of this ISO 8601 instant (default: the clock); naive means UTC",
     )
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--quiet", action="store_true", help="print only problems")
@@ -125,6 +140,15 @@ def _deploy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the deploy plan only")
 
 
+def _timestamp(text: str) -> datetime:
+    """``--now``: an ISO 8601 instant as an aware UTC datetime."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from e
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _site_options(parser: argparse.ArgumentParser) -> None:
     """--config, --source and --state: where a site's articles and state are."""
     parser.add_argument(
@@ -153,7 +177,10 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
         "--per-host", type=int, metavar="N", help="requests at a time to one host (default: 4)"
     )
     parser.add_argument(
-        "--fresh", action="store_true", help="check every link again, ignoring cached results"
+        "--fresh",
+        dest="recheck",
+        action="store_true",
+        help="check every link again, ignoring cached results",
     )
     parser.add_argument(
         "--allow-private",
@@ -226,6 +253,8 @@ def resolve_config(args: argparse.Namespace) -> Config:
         changes["max_items"] = args.max_items
     if args.include_drafts:
         changes["include_drafts"] = True
+    if getattr(args, "allow_shrink", None):
+        changes["allow_shrink"] = True
     links = _link_changes(args)
     if links:
         changes["links"] = replace(config.links, **links)  # type: ignore[arg-type]
@@ -276,9 +305,14 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
         print(f"warning: {warning}", file=err)
     if quiet:
         return
+    scheduled = ""
+    if report.scheduled and report.next_release is not None:
+        next_at = report.next_release.strftime("%Y-%m-%d %H:%M UTC")
+        scheduled = f", {report.scheduled} scheduled (next at {next_at})"
     print(
-        f"{report.files_read} files read: {report.published} published, {report.drafts} drafts "
-        f"skipped, {report.duplicates} duplicates merged, {len(report.rejected)} rejected",
+        f"{report.files_read} files read: {report.published} published{scheduled}, "
+        f"{report.drafts} drafts skipped, {report.duplicates} duplicates merged, "
+        f"{len(report.rejected)} rejected",
         file=err,
     )
     what = (
@@ -288,6 +322,8 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
         f"{report.unchanged} unchanged, {len(report.removed)} removed"
     )
     print(f"{report.feeds} feeds: {what} in {seconds:.2f} s", file=err)
+    if report.topics_from_keywords:
+        print(f"{report.topics_from_keywords} articles gained topics from keywords", file=err)
 
 
 def _print_dead_links(report: BuildReport) -> None:
@@ -300,31 +336,29 @@ def _print_dead_links(report: BuildReport) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    checked: list[LinkReport] = []
-
-    def links(urls: Sequence[str]) -> Mapping[str, LinkResult]:
-        checked.append(_check(config, urls, args.fresh, quiet=args.quiet))
-        return {r.url: r for r in checked[-1].results}
-
+    progress = _progress_line(args.quiet)
+    link_check = LinkCheck(args.recheck, progress) if args.check_links else None
     started = time.monotonic()
-    report = build(
-        config,
-        now=datetime.now(UTC),
-        wait=args.wait,
-        links=links if args.check_links else None,
-        ping_hubs=not args.deploy,  # with --deploy, hubs hear of a feed once it is uploaded
-    )
+    try:
+        report = build(
+            config,
+            now=args.now or datetime.now(UTC),
+            wait=args.wait,
+            link_check=link_check,
+            ping_hubs=not args.deploy,  # with --deploy, hubs hear of a feed once it is uploaded
+        )
+    finally:
+        if progress is not None:
+            progress.clear()
     _print_summary(report, args.quiet, time.monotonic() - started)
     deployed = _deploy(config, args) if args.deploy else None
     if args.json:
         document = report.to_dict()
-        if checked:
-            document["link_check"] = checked[0].summary()
         if deployed is not None:
             document["deploy"] = deployed.to_dict()
         print(json.dumps(document, ensure_ascii=False, indent=2))
-    if checked and not args.quiet:
-        _print_link_summary(checked[0])
+    if report.link_report is not None and not args.quiet:
+        _print_link_summary(report.link_report)
         _print_dead_links(report)
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
@@ -385,28 +419,22 @@ def _deploy(config: Config, args: argparse.Namespace) -> DeployReport:
 
 def run_check_links(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    if not config.sources:
-        raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
-    loaded = load_sources(config.sources, config.max_file_bytes)
+    progress = _progress_line(quiet=False)
+    try:
+        loaded, report = check_site_links(config, LinkCheck(args.recheck, progress))
+    finally:
+        if progress is not None:
+            progress.clear()
     for rejection in loaded.rejections:
         print(f"rejected: {rejection}", file=sys.stderr)
-    report = _check(config, article_urls(loaded, config.include_drafts), args.fresh, quiet=False)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     _print_link_summary(report)
     return EXIT_REJECTED if loaded.rejections else EXIT_OK
 
 
-def _check(config: Config, urls: Sequence[str], fresh: bool, *, quiet: bool) -> LinkReport:
-    from .linkcheck import check_links
-
-    progress = _ProgressLine() if sys.stderr.isatty() and not quiet else None
-    with State.open(config.state) as state:
-        try:
-            return check_links(urls, config.links, state, fresh=fresh, progress=progress)
-        finally:
-            if progress is not None:
-                progress.clear()
+def _progress_line(quiet: bool) -> _ProgressLine | None:
+    return _ProgressLine() if sys.stderr.isatty() and not quiet else None
 
 
 def _print_link_summary(report: LinkReport) -> None:
@@ -488,9 +516,9 @@ def _print_rebuild(result: BuildReport | FeedpubError) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from .scaffold import scaffold_site
+    from .init import init_site
 
-    written = scaffold_site(args.dir, date.today())
+    written = init_site(args.dir, datetime.now(UTC))
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     here = "" if args.dir == Path(".") else f"cd {args.dir} && "
@@ -500,6 +528,26 @@ def run_init(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+class _StopSignal(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise _StopSignal(signum)
+
+
+def _stopped(signum: int) -> int:
+    name = signal.Signals(signum).name
+    print(
+        f"feedpub: stopped by {name}; no file was left half-written (each is as the last "
+        "complete build, or this one, wrote it)",
+        file=sys.stderr,
+    )
+    return EXIT_SIGNAL + signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -514,6 +562,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # them all again and again for nothing (~15% of an incremental build). Young
         # cycles are still collected; the process exits soon after.
         gc.set_threshold(50_000, 20, 100)
+        # A stop by cron's timeout or systemd ends like Ctrl-C: one line, no traceback.
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, _stop)
     try:
         if args.command == "build":
             return run_build(args)
@@ -531,6 +582,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeployError as e:
         print(f"feedpub: deploy failed: {e}", file=sys.stderr)
         return EXIT_DEPLOY
+    except ShrinkError as e:
+        print(f"feedpub: {e}", file=sys.stderr)
+        return EXIT_SHRINK
+    except KeyboardInterrupt:
+        return _stopped(signal.SIGINT)
+    except _StopSignal as e:
+        return _stopped(e.signum)
     except FeedpubError as e:
         print(f"feedpub: error: {e}", file=sys.stderr)
         return EXIT_FATAL

@@ -15,12 +15,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .deploy.settings import DeploySettings, parse_deploy_settings
+from .editorial.spec import (
+    CustomFeedSpec,
+    TopStoriesSpec,
+    parse_custom_feeds,
+    parse_top_stories,
+)
 from .errors import ConfigError
 
 DEFAULT_MAX_ITEMS = 50
 DEFAULT_MAX_FILE_BYTES = 1 << 20
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_TITLE = "News"
+DEFAULT_MAX_SHRINK = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +85,15 @@ class Config:
     stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
-    config_path: Path | None = None
     links: LinkPolicy = LinkPolicy()
-    deploy: DeploySettings = field(
-        default_factory=DeploySettings
-    )  # [deploy]: feedpub deploy, build --deploy
+    feeds: Mapping[str, CustomFeedSpec] = field(default_factory=dict)  # [feeds.<slug>]
+    top_stories: TopStoriesSpec | None = None  # [top_stories]; None: no such feed
+    match_keywords: bool = False  # file articles under topics their text names
+    # The shrink guard (guard.py): refuse a build that would lose this share of the
+    # last build's stories or feeds, unless allow_shrink.
+    allow_shrink: bool = False
+    max_shrink: float = DEFAULT_MAX_SHRINK
+    deploy: DeploySettings = field(default_factory=DeploySettings)  # feedpub deploy
 
     @property
     def site_domain(self) -> str:
@@ -109,6 +120,11 @@ _TOP_KEYS = {
     "topics",
     "providers",
     "links",
+    "feeds",
+    "top_stories",
+    "match_keywords",
+    "allow_shrink",
+    "max_shrink",
     "deploy",
 }
 _LINK_KEYS = {
@@ -178,9 +194,20 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
         links=_link_policy(raw.get("links", {}), f"{where}: links"),
+        feeds=parse_custom_feeds(raw.get("feeds", {}), f"{where}: feeds"),
+        top_stories=parse_top_stories(raw.get("top_stories"), f"{where}: top_stories"),
+        match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
+        allow_shrink=_bool(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
+        max_shrink=_share(raw.get("max_shrink", DEFAULT_MAX_SHRINK), f"{where}: max_shrink"),
         deploy=parse_deploy_settings(raw.get("deploy", {}), f"{where}: deploy"),
     )
     return config
+
+
+def _share(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError(f"{where} must be a share above 0 and at most 1, got {value!r}")
+    return float(value)
 
 
 def normalize_base_url(url: str) -> str:

@@ -5,6 +5,8 @@
     ├── SourceError              one article file cannot become an article (path:line)
     ├── OutputError              the output folder cannot be written safely
     ├── LockError                another build holds the output folder
+    ├── StateError               the state file cannot be opened, read or written
+    ├── ShrinkError              a build would remove much of what subscribers have
     ├── ServeError               the preview server cannot start (no output folder, port taken)
     └── DeployError              a deploy to object storage failed or was refused
 
@@ -45,6 +47,18 @@ class OutputError(FeedpubError):
 
 class LockError(FeedpubError):
     """Another feedpub run holds the lock on the output folder."""
+
+
+class StateError(FeedpubError):
+    """The state file (cache, feed digests, link results) cannot be used."""
+
+
+class ShrinkError(FeedpubError):
+    """A build would remove most stories or feeds of the last one: nothing was written."""
+
+    def __init__(self, message: str, removed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.removed = removed  # the feed folders that would have gone
 
 
 class ServeError(FeedpubError):

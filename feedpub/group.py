@@ -14,8 +14,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from .config import Config, FeedPolicy, LinkPolicy, OnDead
+from .editorial.select import (
+    TopicSlugs,
+    add_keyword_topics,
+    compile_filter,
+    top_stories,
+)
 from .model import (
-    Article,
+    ArticleHead,
     Feed,
     FeedKind,
     LinkResult,
@@ -50,12 +56,17 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-def order_key(article: Article) -> tuple[float, int, str, str]:
+# A story dated this little ahead of the build's clock is published: the clock of
+# the machine that wrote it may run a little fast. Feed dates can be this far ahead.
+SCHEDULE_GRACE = timedelta(seconds=60)
+
+
+def order_key(article: ArticleHead) -> tuple[float, int, str, str]:
     """Newest first; the same instant → higher quality first; then id, then path."""
     return (-article.published.timestamp(), -article.quality, article.key, article.path)
 
 
-def _better(candidate: Article, kept: Article) -> bool:
+def _better(candidate: ArticleHead, kept: ArticleHead) -> bool:
     """Of two files with one URL, keep the higher quality, then the newer, then the first path."""
     a = (candidate.quality, candidate.published, _neg(candidate.path))
     b = (kept.quality, kept.published, _neg(kept.path))
@@ -66,16 +77,32 @@ def _neg(text: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in text)
 
 
+def hold_scheduled(
+    articles: Iterable[ArticleHead], now: datetime
+) -> tuple[list[ArticleHead], list[ArticleHead]]:
+    """Split off the stories dated after ``now`` (plus SCHEDULE_GRACE): they wait for their date.
+
+    Drafts stay with the others, to be counted as drafts.
+    """
+    ready: list[ArticleHead] = []
+    held: list[ArticleHead] = []
+    release_after = now + SCHEDULE_GRACE
+    for article in articles:
+        waiting = article.published > release_after and not article.draft
+        (held if waiting else ready).append(article)
+    return ready, held
+
+
 def select_articles(
-    articles: Iterable[Article], include_drafts: bool
-) -> tuple[list[Article], int, int]:
+    articles: Iterable[ArticleHead], include_drafts: bool
+) -> tuple[list[ArticleHead], int, int]:
     """Drop drafts (unless asked) and merge duplicates by canonical URL.
 
     Returns the kept articles in feed order, the number of drafts left out and
     the number of duplicate files merged away.
     """
     drafts = 0
-    by_url: dict[str, Article] = {}
+    by_url: dict[str, ArticleHead] = {}
     duplicates = 0
     for article in articles:
         if article.draft and not include_drafts:
@@ -93,12 +120,12 @@ def select_articles(
     return _distinct_updates(_unique_keys(kept_articles)), drafts, duplicates
 
 
-def _unique_keys(articles: list[Article]) -> list[Article]:
+def _unique_keys(articles: list[ArticleHead]) -> list[ArticleHead]:
     """Two different stories may come from files of one name in two sources: keep ids distinct."""
     if len({a.key for a in articles}) == len(articles):
         return articles
     seen: dict[str, int] = {}
-    result: list[Article] = []
+    result: list[ArticleHead] = []
     for article in sorted(articles, key=lambda a: (a.key, a.path)):
         count = seen.get(article.key, 0)
         seen[article.key] = count + 1
@@ -109,7 +136,7 @@ def _unique_keys(articles: list[Article]) -> list[Article]:
     return result
 
 
-def _distinct_updates(articles: list[Article]) -> list[Article]:
+def _distinct_updates(articles: list[ArticleHead]) -> list[ArticleHead]:
     """Give stories published at one instant distinct Atom ``updated`` values.
 
     Feed readers and the W3C validator take two entries with one ``updated``
@@ -158,7 +185,7 @@ def _limits(config: Config, policy: FeedPolicy | None) -> _Limits:
     )
 
 
-def _select(items: Sequence[Article], limits: _Limits, now: datetime) -> list[Article]:
+def _select(items: Sequence[ArticleHead], limits: _Limits, now: datetime) -> list[ArticleHead]:
     """The items a feed may show, newest first, before ``max_items`` cuts them."""
     cutoff = now - timedelta(days=limits.max_age_days) if limits.max_age_days is not None else None
     if limits.min_quality is None and cutoff is None:
@@ -172,8 +199,8 @@ def _select(items: Sequence[Article], limits: _Limits, now: datetime) -> list[Ar
 
 
 def _feed_and_archives(
-    feed: Feed, selected: list[Article], limits: _Limits, archives: bool
-) -> list[Feed]:
+    feed: Feed[ArticleHead], selected: list[ArticleHead], limits: _Limits, archives: bool
+) -> list[Feed[ArticleHead]]:
     """The subscription feed (newest ``max_items``) and, if asked, its RFC 5005 archive pages.
 
     Archive pages are counted from the oldest item and hold ``max_items``
@@ -211,20 +238,24 @@ def _policy_for(
     return None, None
 
 
-def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selection:
+def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetime) -> Selection:
     """Select articles and build every feed: the site, each topic, each provider.
 
     Feeds are listed site first, then topics and providers by slug, so output
     order never depends on the file system.
     """
-    articles, drafts, duplicates = select_articles(loaded.articles, config.include_drafts)
+    ready, scheduled = hold_scheduled(loaded.articles, now)
+    articles, drafts, duplicates = select_articles(ready, config.include_drafts)
     drafts += loaded.drafts_skipped
+    gained = 0
+    if config.match_keywords:
+        articles, gained = add_keyword_topics(articles, loaded.topics, loaded.excerpts)
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
     articles = [_with_provider(a, taxonomy.provider(a.provider)) for a in articles]
 
-    site = Feed(
+    site: Feed[ArticleHead] = Feed(
         kind=FeedKind.SITE,
         key="",
         folder="",
@@ -236,16 +267,25 @@ def group_articles(loaded: LoadResult, config: Config, now: datetime) -> Selecti
     feeds = _feed_and_archives(site, _select(articles, limits, now), limits, config.archives)
     feeds.extend(_topic_feeds(articles, taxonomy, config, now, warnings))
     feeds.extend(_provider_feeds(articles, config, now, warnings))
+    feeds.extend(_custom_feeds(articles, taxonomy, config, now, warnings, loaded.excerpts))
+    feeds.extend(_top_feeds(articles, taxonomy, config, now, feeds))
+    # An empty feed is dated by the newest story of the site (by the build's clock
+    # only when there is none at all): never 1970, never later than the news.
+    undated = _newest(articles) or now
+    feeds = [f if f.items or f.updated else replace(f, updated=undated) for f in feeds]
     return Selection(
         articles=tuple(articles),
         feeds=tuple(feeds),
         drafts=drafts,
         duplicates=duplicates,
         warnings=tuple(warnings),
+        keyword_topics=gained,
+        scheduled=len(scheduled),
+        next_release=min((a.published for a in scheduled), default=None),
     )
 
 
-def _with_provider(article: Article, provider: Provider | None) -> Article:
+def _with_provider(article: ArticleHead, provider: Provider | None) -> ArticleHead:
     return article if provider == article.provider else replace(article, provider=provider)
 
 
@@ -256,17 +296,17 @@ class _Group:
     key: str  # the slug or domain: the feed's folder name
     name: str
     description: str  # used when the config gives none
-    items: list[Article]
+    items: list[ArticleHead]
     icon: str | None = None
 
 
 def _topic_feeds(
-    articles: Sequence[Article],
+    articles: Sequence[ArticleHead],
     taxonomy: Taxonomy,
     config: Config,
     now: datetime,
     warnings: list[str],
-) -> list[Feed]:
+) -> list[Feed[ArticleHead]]:
     groups: dict[str, _Group] = {}
     for article in articles:
         for name in article.topics:
@@ -285,8 +325,8 @@ def _topic_feeds(
 
 
 def _provider_feeds(
-    articles: Sequence[Article], config: Config, now: datetime, warnings: list[str]
-) -> list[Feed]:
+    articles: Sequence[ArticleHead], config: Config, now: datetime, warnings: list[str]
+) -> list[Feed[ArticleHead]]:
     groups: dict[str, _Group] = {}
     for article in articles:
         provider = article.provider
@@ -309,11 +349,11 @@ def _policy_feeds(
     config: Config,
     now: datetime,
     warnings: list[str],
-) -> list[Feed]:
+) -> list[Feed[ArticleHead]]:
     """One feed (and its archive pages) per group, as its ``[topics.x]``/``[providers.x]`` says."""
     section = "topics" if kind is FeedKind.TOPIC else "providers"
     matched: set[str] = set()
-    feeds: list[Feed] = []
+    feeds: list[Feed[ArticleHead]] = []
     for slug in sorted(groups):
         group = groups[slug]
         key, policy = _policy_for(policies, slug, group.name)
@@ -322,7 +362,7 @@ def _policy_feeds(
         if policy is not None and not policy.enabled:
             continue
         limits = _limits(config, policy)
-        feed = Feed(
+        feed: Feed[ArticleHead] = Feed(
             kind=kind,
             key=slug,
             folder=f"{section}/{slug}",
@@ -340,9 +380,110 @@ def _policy_feeds(
     return feeds
 
 
+def _custom_feeds(
+    articles: Sequence[ArticleHead],
+    taxonomy: Taxonomy,
+    config: Config,
+    now: datetime,
+    warnings: list[str],
+    excerpts: Mapping[str, str],
+) -> list[Feed[ArticleHead]]:
+    """One feed (and its archive pages) per ``[feeds.<slug>]`` table, in slug order."""
+    slugs_of = TopicSlugs(taxonomy)
+    feeds: list[Feed[ArticleHead]] = []
+    for slug in sorted(config.feeds):
+        spec = config.feeds[slug]
+        accepts = compile_filter(spec, taxonomy, warnings, excerpts).accepts
+        policy = FeedPolicy(
+            max_items=spec.max_items,
+            min_quality=spec.min_quality,
+            max_age_days=spec.max_age_days,
+        )
+        limits = _limits(config, policy)
+        feed: Feed[ArticleHead] = Feed(
+            kind=FeedKind.CUSTOM,
+            key=slug,
+            folder=f"feeds/{slug}",
+            title=spec.title,
+            description=spec.description or f"{spec.title}, selected by {config.title}",
+            items=(),
+        )
+        selected = _select([a for a in articles if accepts(a, slugs_of(a))], limits, now)
+        if not selected:  # only an empty feed needs a date of its own
+            feed = replace(feed, updated=_newest(articles))
+        feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
+    return feeds
+
+
+def _top_feeds(
+    articles: Sequence[ArticleHead],
+    taxonomy: Taxonomy,
+    config: Config,
+    now: datetime,
+    feeds: Sequence[Feed[ArticleHead]],
+) -> list[Feed[ArticleHead]]:
+    """The top-stories feed of the site and, with ``per_topic``, of each published topic."""
+    spec = config.top_stories
+    if spec is None:
+        return []
+    floor = _Limits(max_items=spec.max_items, min_quality=config.min_quality, max_age_days=None)
+    newest = _newest(articles)
+
+    def top_feed(
+        key: str, folder: str, title: str, description: str, items: Sequence[ArticleHead]
+    ) -> Feed[ArticleHead]:
+        ranked = top_stories(_select(items, floor, now), spec, now)
+        return Feed(
+            kind=FeedKind.TOP,
+            key=key,
+            folder=folder,
+            title=title,
+            description=description,
+            items=tuple(a for _, a in ranked),
+            total=len(ranked),
+            ranks=tuple(rank for rank, _ in ranked),
+            updated=None if ranked else newest,
+        )
+
+    days = f"{spec.window_days:g} day{'' if spec.window_days == 1 else 's'}"
+    result = [
+        top_feed(
+            "",
+            "top",
+            spec.title or f"Top stories — {config.title}",
+            spec.description or f"The best stories of the last {days}, from {config.title}",
+            articles,
+        )
+    ]
+    if spec.per_topic:
+        slugs_of = TopicSlugs(taxonomy)
+        names = {t.slug: t.name for t in taxonomy.topics.values()}
+        members: dict[str, list[ArticleHead]] = {}
+        for article in articles:
+            for slug in slugs_of(article):
+                members.setdefault(slug, []).append(article)
+        for feed in feeds:
+            if feed.kind is FeedKind.TOPIC and not feed.page:
+                name = names.get(feed.key, feed.key)
+                result.append(
+                    top_feed(
+                        feed.key,
+                        f"{feed.folder}/top",
+                        f"Top stories: {name} — {config.title}",
+                        f"The best stories about {name} of the last {days}, from {config.title}",
+                        members.get(feed.key, []),
+                    )
+                )
+    return result
+
+
+def _newest(articles: Sequence[ArticleHead]) -> datetime | None:
+    return max((a.updated_at for a in articles), default=None)
+
+
 def apply_link_policy(
-    articles: Iterable[Article], links: Mapping[str, LinkResult], policy: LinkPolicy
-) -> tuple[tuple[Article, ...], int, int]:
+    articles: Iterable[ArticleHead], links: Mapping[str, LinkResult], policy: LinkPolicy
+) -> tuple[tuple[ArticleHead, ...], int, int]:
     """Drop or flag the articles whose link is confirmed dead, as ``policy.on_dead`` says.
 
     Only a link seen dead on two checks at least ``confirm_after`` apart
@@ -350,7 +491,7 @@ def apply_link_policy(
     the articles kept (in their order), how many were dropped and how many
     flagged (``link_state="dead"``).
     """
-    kept: list[Article] = []
+    kept: list[ArticleHead] = []
     dropped = flagged = 0
     for article in articles:
         result = links.get(article.url)
@@ -359,7 +500,7 @@ def apply_link_policy(
         elif policy.on_dead is OnDead.DROP:
             dropped += 1
         elif policy.on_dead is OnDead.FLAG:
-            kept.append(replace(article, link_state=LinkState.DEAD.value))
+            kept.append(replace(article, link_state=LinkState.DEAD))
             flagged += 1
         else:
             kept.append(article)

@@ -1,14 +1,24 @@
-"""One writer at a time per output folder.
+"""One writer at a time per output folder, and no lock that outlives its build.
 
 An advisory ``flock`` on a file in the output folder: the kernel drops it
-when its process dies (SIGKILL included), so a killed run never leaves a
-stale lock behind.
+when the last descriptor of it is closed, so a killed run releases it. A
+forked worker process would inherit that descriptor and, orphaned by a killed
+build, keep the folder locked for every later run; so every process forked
+while a lock is held drops its copy at once, ignores Ctrl-C (its parent
+answers it) and is killed when its parent dies (``PR_SET_PDEATHSIG`` on
+Linux; elsewhere a watchdog thread that exits when the parent is gone).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import fcntl
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +28,40 @@ from .errors import LockError, OutputError
 
 LOCK_NAME = ".feedpub.lock"
 POLL_SECONDS = 0.05
+_PR_SET_PDEATHSIG = 1
+
+# Descriptors of the locks this process holds; a forked child closes them.
+_held: set[int] = set()
+
+
+def _after_fork_in_child() -> None:
+    if not _held:
+        return  # not forked by a build
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(os.getppid())
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the call: too late to be told
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="feedpub-parent-watch").start()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextmanager
@@ -32,22 +76,28 @@ def output_lock(out: Path, wait: float) -> Iterator[None]:
         raise OutputError(f"the output folder {out} exists and is not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     except OSError as e:
-        raise OutputError(f"cannot lock the output folder {out}: {e.strerror or e}") from e
+        raise OutputError(f"cannot create the lock file in {out}: {e.strerror or e}") from e
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockError(
-                        f"another feedpub run is building {out} (waited {wait:g} s; "
-                        "use --wait SECONDS to wait longer)"
-                    ) from None
-                time.sleep(POLL_SECONDS)
+        _acquire(fd, out, wait)
+        _held.add(fd)
         yield
     finally:
+        _held.discard(fd)
         os.close(fd)  # closing releases the lock
+
+
+def _acquire(fd: int, out: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LockError(
+                    f"another feedpub run is building {out} (waited {wait:g} s; "
+                    "use --wait SECONDS to wait longer)"
+                ) from None
+            time.sleep(POLL_SECONDS)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import signal
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +26,7 @@ from .errors import OutputError
 
 MANIFEST = ".feedpub-manifest.json"
 TEMP_PREFIX = ".feedpub-tmp-"  # a run killed mid-write leaves these; the next one removes them
+_ARCHIVE_PAGE = re.compile(r"(?:^|/)archive/[0-9]+$")  # RFC 5005 pages: not subscribed to
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +166,44 @@ def _remove_stale(root: Path, stale: set[str]) -> list[str]:
             except OSError:
                 break
     return removed
+
+
+def outputs_present(out: Path) -> int | None:
+    """How many files the last build wrote, if every one of them is still there."""
+    try:
+        names = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and os.path.isfile(out / n) for n in names
+    ):
+        return None
+    return len(names)
+
+
+def last_feed_folders(out: Path) -> set[str]:
+    """The folders of the feeds the last build wrote (archive pages aside), from its manifest."""
+    folders = set()
+    for name in _read_manifest(out):
+        folder, _, file = name.rpartition("/")
+        if file == "rss.xml" and not _ARCHIVE_PAGE.search(folder):
+            folders.add(folder)
+    return folders
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends, so writing the output
+    folder is never stopped halfway; a held signal acts as soon as it ends.
+
+    Only in the main thread (elsewhere signals go to the main thread anyway).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import Article, Provider, Topic
+from .model import ArticleHead, Provider, Topic
 from .text import slugify
 
 _SAFE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -122,7 +122,7 @@ def assign_slugs(
 
 
 def build_taxonomy(
-    articles: Sequence[Article], topics: Sequence[Topic], organizations: Sequence[Provider]
+    articles: Sequence[ArticleHead], topics: Sequence[Topic], organizations: Sequence[Provider]
 ) -> Taxonomy:
     """Resolve every topic and provider named by ``articles``.
 
@@ -130,6 +130,14 @@ def build_taxonomy(
     (or id) matches case-insensitively, else from the name. Provider keys are
     their domains; display names come from ``_data/organizations`` when known.
     """
+    resolved_topics, warnings = _resolve_topics(articles, topics)
+    resolved_providers, provider_warnings = _resolve_providers(articles, organizations)
+    return Taxonomy(resolved_topics, resolved_providers, tuple(warnings + provider_warnings))
+
+
+def _resolve_topics(
+    articles: Sequence[ArticleHead], topics: Sequence[Topic]
+) -> tuple[dict[str, Topic], list[str]]:
     known: dict[str, Topic] = {}
     for topic in topics:
         for alias in (topic.name, topic.slug):
@@ -154,17 +162,21 @@ def build_taxonomy(
             descriptions[norm] = entry.description
             preferred.append(norm)
         else:
-            best = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            display[norm] = best
-            wanted[norm] = slugify(best)
+            display[norm] = _most_common(counts)
+            wanted[norm] = slugify(display[norm])
     slugs, warnings = assign_slugs(wanted, preferred, "topic")
-    resolved_topics: dict[str, Topic] = {}
+    resolved: dict[str, Topic] = {}
     for norm, counts in spellings.items():
         topic = Topic(slug=slugs[norm], name=display[norm], description=descriptions.get(norm, ""))
-        resolved_topics[norm] = topic
+        resolved[norm] = topic
         for spelling in counts:
-            resolved_topics.setdefault(spelling, topic)
+            resolved.setdefault(spelling, topic)
+    return resolved, warnings
 
+
+def _resolve_providers(
+    articles: Sequence[ArticleHead], organizations: Sequence[Provider]
+) -> tuple[dict[str, Provider], list[str]]:
     orgs = {provider_identity(p): p for p in organizations}
     names: dict[str, Counter[str]] = {}
     logos: dict[str, str] = {}
@@ -175,15 +187,18 @@ def build_taxonomy(
         names.setdefault(identity, Counter())[article.provider.name] += 1
         if article.provider.logo and identity not in logos:
             logos[identity] = article.provider.logo
-    provider_slugs, provider_warnings = assign_slugs(
+    slugs, warnings = assign_slugs(
         {identity: _provider_slug(identity) for identity in names}, orgs, "provider"
     )
-    resolved_providers: dict[str, Provider] = {}
+    resolved: dict[str, Provider] = {}
     for identity, counts in names.items():
         org = orgs.get(identity)
-        name = org.name if org else min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        name = org.name if org else _most_common(counts)
         logo = logos.get(identity) or (org.logo if org else None)
-        resolved_providers[identity] = Provider(
-            name=name, domain=provider_slugs[identity], logo=logo
-        )
-    return Taxonomy(resolved_topics, resolved_providers, tuple(warnings + provider_warnings))
+        resolved[identity] = Provider(name=name, domain=slugs[identity], logo=logo)
+    return resolved, warnings
+
+
+def _most_common(counts: Counter[str]) -> str:
+    """The spelling used most often; of equals, the first in code-point order."""
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]

@@ -43,3 +43,8 @@ def slugify(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = _SLUG_JUNK.sub("-", folded.lower()).strip("-")
     return slug[:MAX_SLUG_LENGTH].rstrip("-")
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, for messages."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .config import Config
 from .errors import FeedpubError
-from .publish import BuildReport, build
+from .publish import build
+from .report import BuildReport
 
 Snapshot = frozenset[tuple[str, int, int]]
 
@@ -87,6 +88,8 @@ def watch_and_build(
         # Taken before building, so a change made during the build starts another one.
         before = snapshot_config(config, extra)
         try:
-            on_result(build(config, clock()))
+            # This runs in a thread beside the server: one process, no pool, since
+            # forking a threaded process can deadlock the child on a held lock.
+            on_result(build(config, clock(), workers=1))
         except FeedpubError as e:
             on_result(e)

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from feedpub.safenet import Resolver
+from feedpub.links.safenet import Resolver
 
 
 class LinkServer:

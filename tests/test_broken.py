@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.load import SourceFile, display_name, load_file, url_problem
 from feedpub.model import Rejection
-from feedpub.sources import load_sources
+from feedpub.sources import SourceFile, display_name, load_file, load_sources, url_problem
 from feedpub.text import clean_text
 from tests.conftest import article_text
 

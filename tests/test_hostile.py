@@ -30,9 +30,9 @@ from lxml import etree, html
 import feedpub
 from feedpub.config import Config
 from feedpub.group import canonical_url, select_articles
-from feedpub.load import SourceFile, load_file
 from feedpub.model import Article
 from feedpub.publish import build
+from feedpub.sources import SourceFile, load_file
 from tests.conftest import BASE_URL, CORPUS, REPO, article_text
 from tests.feedcheck import check_feed_folder
 
@@ -322,7 +322,7 @@ def test_hostile_text_is_escaped_exactly_once(mixed: Build) -> None:
 MEASURE = """
 import json, resource, sys
 from pathlib import Path
-from feedpub.load import SourceFile, load_file
+from feedpub.sources import SourceFile, load_file
 from feedpub.model import Article
 path, limit = Path(sys.argv[1]), int(sys.argv[2])
 scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux

@@ -125,14 +125,19 @@ def test_the_cache_is_disposable(config: Config) -> None:
     assert {k: v[0] for k, v in snapshot(config.out).items()} == before
 
 
-def test_a_state_file_that_is_not_one_is_a_clear_error(config: Config) -> None:
-    from feedpub.errors import ConfigError
-
+def test_a_state_file_that_is_not_one_is_moved_aside_and_the_build_runs_cold(
+    config: Config,
+) -> None:
     assert config.state is not None
     config.state.parent.mkdir(parents=True)
     config.state.write_bytes(b"not a database" * 100)
-    with pytest.raises(ConfigError, match="not a usable feedpub state file"):
-        build(config, NOW)
+    report = build(config, NOW)
+    assert report.written and not report.rejected
+    [warning] = [w for w in report.warnings if "state file" in w]
+    assert "unusable (file is not a database); moved aside to state.sqlite.corrupt-" in warning
+    [aside] = config.state.parent.glob("state.sqlite.corrupt-*")
+    assert aside.read_bytes() == b"not a database" * 100
+    assert build(config, NOW).skipped  # the new state file works
 
 
 def cli_args(config: Config, *extra: str) -> list[str]:

@@ -25,7 +25,7 @@ from feedpub.cli import main
 from feedpub.config import LinkPolicy, OnDead, parse_config
 from feedpub.errors import ConfigError
 from feedpub.group import apply_link_policy
-from feedpub.linkcheck import (
+from feedpub.links.check import (
     USER_AGENT,
     LinkChecker,
     LinkReport,
@@ -33,10 +33,10 @@ from feedpub.linkcheck import (
     check_links,
     parse_retry_after,
 )
-from feedpub.linkstore import record_check
+from feedpub.links.history import record_check
+from feedpub.links.safenet import PinnedBackend, address_refusal
 from feedpub.model import Article, LinkResult, LinkState
-from feedpub.safenet import PinnedBackend, address_refusal
-from feedpub.state import State
+from feedpub.store import State
 from tests.conftest import article_text
 from tests.linkserver import LinkServer, fake_resolver
 

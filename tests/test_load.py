@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.load import SourceFile, load_file
 from feedpub.model import Article, Rejection
-from feedpub.sources import load_sources
+from feedpub.sources import SourceFile, load_file, load_sources
 from tests.conftest import article_text
 
 

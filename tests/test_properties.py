@@ -25,9 +25,10 @@ from lxml import etree
 
 from feedpub.config import Config
 from feedpub.group import group_articles
-from feedpub.load import SourceFile, load_file
 from feedpub.model import Article, LoadResult, Provider
-from feedpub.publish import build, render_context, render_site
+from feedpub.publish import build
+from feedpub.render.site import render_context, render_site
+from feedpub.sources import SourceFile, load_file
 from feedpub.text import clean_text
 from tests.conftest import BASE_URL
 
@@ -219,7 +220,7 @@ def test_accepted_text_survives_into_every_format_as_cleaned(
     assert (article.title, article.excerpt) == (expected_title, expected_excerpt)
 
     selection = group_articles(LoadResult((article,), ()), CONFIG, NOW)
-    files = render_site(selection, render_context(CONFIG))
+    files = render_site(selection, render_context(CONFIG), selection.feeds)
     for name, content in files.items():
         if name.endswith((".xml", ".opml")):
             etree.fromstring(content)
@@ -282,7 +283,7 @@ def articles(draw: st.DrawFn) -> list[Article]:
 
 def _site(found: list[Article]) -> dict[str, bytes]:
     selection = group_articles(LoadResult(tuple(found), ()), CONFIG, NOW)
-    return render_site(selection, render_context(CONFIG))
+    return render_site(selection, render_context(CONFIG), selection.feeds)
 
 
 @settings(max_examples=100)

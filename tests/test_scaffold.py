@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import feedparser
@@ -10,7 +10,7 @@ import pytest
 
 from feedpub.cli import main
 from feedpub.config import load_config
-from feedpub.scaffold import scaffold_site
+from feedpub.init import init_site as scaffold_site
 
 
 def test_init_scaffolds_a_site_that_builds(
@@ -41,7 +41,7 @@ def test_init_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_the_config_documents_every_key_it_sets(tmp_path: Path) -> None:
-    [config_path, _] = scaffold_site(tmp_path, date(2024, 5, 1))
+    [config_path, _] = scaffold_site(tmp_path, datetime(2024, 5, 1, 12, tzinfo=UTC))
     text = config_path.read_text()
     for key in ("title", "base_url", "source", "out", "max_items", "stylesheet", "min_quality"):
         assert f"{key} =" in text

@@ -19,7 +19,7 @@ import pytest
 from feedpub.cli import main
 from feedpub.config import load_config
 from feedpub.errors import FeedpubError
-from feedpub.publish import BuildReport
+from feedpub.report import BuildReport
 from feedpub.serve import accepts_gzip, locate, wants_page
 from feedpub.watch import snapshot_config, watch_and_build
 from tests.conftest import REPO, article_text

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedpub.frontmatter import _FrontMatterLoader
-from feedpub.yamlload import load_yaml
+from feedpub.sources.yamlsafe import FrontMatterLoader as _FrontMatterLoader
+from feedpub.sources.yamlsafe import load_yaml
 
 from .conftest import CORPUS
 
@@ -39,7 +39,7 @@ def test_fast_path_equals_pyyaml(document: object, style: str | None, flow: bool
     text = yaml.safe_dump(
         document, default_style=style, default_flow_style=flow, allow_unicode=True
     )
-    assert load_yaml(text, _FrontMatterLoader) == reference(text)
+    assert load_yaml(text) == reference(text)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_fast_path_equals_pyyaml(document: object, style: str | None, flow: bool
     ],
 )
 def test_unusual_documents_fall_back_to_pyyaml(text: str) -> None:
-    assert load_yaml(text, _FrontMatterLoader) == reference(text)
+    assert load_yaml(text) == reference(text)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_refusals_are_pyyaml_s(text: str) -> None:
     with pytest.raises(yaml.constructor.ConstructorError):
         reference(text)
     with pytest.raises(yaml.constructor.ConstructorError):
-        load_yaml(text, _FrontMatterLoader)
+        load_yaml(text)
 
 
 def test_real_corpus_loads_identically() -> None:
@@ -71,10 +71,10 @@ def test_real_corpus_loads_identically() -> None:
         pytest.skip("the shared corpus is not here")
     for path in files:
         block = path.read_text(encoding="utf-8-sig").split("---", 2)[1]
-        assert load_yaml(block, _FrontMatterLoader) == reference(block), path
+        assert load_yaml(block) == reference(block), path
 
 
 def test_bundled_example_loads_identically() -> None:
     for path in sorted((Path(__file__).parent.parent / "example" / "_news").glob("*.md")):
         block = path.read_text(encoding="utf-8-sig").split("---", 2)[1]
-        assert load_yaml(block, _FrontMatterLoader) == reference(block), path
+        assert load_yaml(block) == reference(block), path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..model import Feed
+from ..model import Article, Feed
 from .atom import AtomRenderer
 from .context import RenderContext
 from .jsonfeed import JsonFeedRenderer
@@ -16,7 +16,7 @@ class Renderer(Protocol):
     filename: str
     media_type: str
 
-    def render(self, feed: Feed, ctx: RenderContext) -> bytes: ...
+    def render(self, feed: Feed[Article], ctx: RenderContext) -> bytes: ...
 
 
 RENDERERS: tuple[Renderer, ...] = (RssRenderer(), AtomRenderer(), JsonFeedRenderer())

@@ -16,7 +16,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from ..model import Article, Feed
+from ..model import Article, Feed, LinkState
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 
@@ -26,9 +26,9 @@ HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 
 
-def feed_updated(feed: Feed) -> datetime:
-    """The feed's date: its newest item's, never the clock."""
-    return max((a.updated_at for a in feed.items), default=EPOCH)
+def feed_updated(feed: Feed[Article]) -> datetime:
+    """The feed's date: its newest item's (an empty feed: ``feed.updated``), never the clock."""
+    return max((a.updated_at for a in feed.items), default=feed.updated or EPOCH)
 
 
 class _History(BaseExtension):  # type: ignore[misc]
@@ -59,7 +59,7 @@ class _NoEntryHistory(BaseEntryExtension):  # type: ignore[misc]
     pass
 
 
-def history_links(feed: Feed, ctx: RenderContext, filename: str) -> list[tuple[str, str]]:
+def history_links(feed: Feed[Article], ctx: RenderContext, filename: str) -> list[tuple[str, str]]:
     """WebSub hubs (subscription documents only) and RFC 5005 links, as (rel, href)."""
     links: list[tuple[str, str]] = []
     if feed.page:
@@ -76,7 +76,13 @@ def history_links(feed: Feed, ctx: RenderContext, filename: str) -> list[tuple[s
 
 
 def new_generator(
-    feed: Feed, ctx: RenderContext, self_url: str, media_type: str, filename: str, *, rss: bool
+    feed: Feed[Article],
+    ctx: RenderContext,
+    self_url: str,
+    media_type: str,
+    filename: str,
+    *,
+    rss: bool,
 ) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("media", atom=True, rss=True)
@@ -127,7 +133,7 @@ def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: 
         fe.dc.dc_creator(provider.name if provider else ctx.site_title)
     for topic in article.topics:
         fe.category(term=topic)
-    if article.link_state == "dead":
+    if article.link_state is LinkState.DEAD:
         fe.category(term=DEAD_LINK_TAG)
     for image in article.images[:1]:
         media = {"url": image.url, "medium": "image"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Feed
+from ..model import Article, Feed
 from ._feedgen import add_entry, new_generator
 from .context import RenderContext
 from .stylesheet import add_stylesheet_pi
@@ -13,7 +13,7 @@ class AtomRenderer:
     filename = "atom.xml"
     media_type = "application/atom+xml"
 
-    def render(self, feed: Feed, ctx: RenderContext) -> bytes:
+    def render(self, feed: Feed[Article], ctx: RenderContext) -> bytes:
         fg = new_generator(
             feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=False
         )

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from ..model import Article
+from ..model import Article, ArticleKind, LinkState
 from ..text import strip_xml_illegal
 
 VIDEO_HOSTS = frozenset(
@@ -123,14 +123,14 @@ def article_html(article: Article, *, allow_iframes: bool) -> str:
         if image.width and image.height:
             img += f' width="{image.width}" height="{image.height}"'
         img += ">"
-        if article.kind == "video":
+        if article.kind is ArticleKind.VIDEO:
             img = f'<a href="{escape(article.url)}">{img}</a>'
         parts.append(f"<p>{img}</p>")
     if article.excerpt:
         parts.append(f"<p>{escape(article.excerpt)}</p>")
-    verb = "Watch" if article.kind == "video" else "Read"
+    verb = "Watch" if article.kind is ArticleKind.VIDEO else "Read"
     parts.append(f'<p><a href="{escape(article.url)}">{verb} on {escape(provider)}</a></p>')
-    if article.link_state == "dead":
+    if article.link_state is LinkState.DEAD:
         parts.append(DEAD_LINK_NOTE)
     related = [r for r in article.related if r.url != article.url][:MAX_RELATED]
     if related:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..model import Article, Feed
+from ..model import Article, Feed, LinkState
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
 
@@ -20,7 +20,7 @@ class JsonFeedRenderer:
     filename = "feed.json"
     media_type = "application/feed+json"
 
-    def render(self, feed: Feed, ctx: RenderContext) -> bytes:
+    def render(self, feed: Feed[Article], ctx: RenderContext) -> bytes:
         document: dict[str, object] = {
             "version": VERSION,
             "title": feed.title,
@@ -36,7 +36,12 @@ class JsonFeedRenderer:
         older = feed.older_page
         if older is not None:
             document["next_url"] = ctx.page_url(feed, older, self.filename)
-        document["items"] = [self._item(article, ctx) for article in feed.items]
+        items = [self._item(article, ctx) for article in feed.items]
+        # Top stories: each item's rank in a custom object, as JSON Feed 1.1 allows
+        # ("Extensions": a key starting with an underscore, readers that don't know it ignore it).
+        for item, rank in zip(items, feed.ranks, strict=False):
+            item["_feedpub"] = {"rank": rank}
+        document["items"] = items
         text = json.dumps(document, ensure_ascii=False, indent=2)
         return (text + "\n").encode("utf-8")
 
@@ -59,7 +64,7 @@ class JsonFeedRenderer:
             if article.provider.logo:
                 author["avatar"] = article.provider.logo
             item["authors"] = [author]
-        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state == "dead" else [])]
+        tags = [*article.topics, *([DEAD_LINK_TAG] if article.link_state is LinkState.DEAD else [])]
         if tags:
             item["tags"] = tags
         return item

@@ -13,10 +13,11 @@ origin, so an absolute URL would break every preview and mirror.
 
 from __future__ import annotations
 
-from importlib.resources import files
 from urllib.parse import urlsplit
 
 from lxml import etree
+
+from ..assets import asset_text
 
 STYLESHEET_NAME = "feed.xsl"
 _XML_DECLARATION_END = b"?>"
@@ -55,11 +56,10 @@ def render_stylesheet() -> bytes:
     The page it makes needs no other file; its bytes never change between
     builds of the same feedpub version.
     """
-    static = files("feedpub") / "static"
-    root = etree.fromstring(static.joinpath("feed.xsl").read_bytes())
+    root = etree.fromstring(asset_text("feed.xsl").encode("utf-8"))
     for tag, name in (("style", "feedpub.css"), ("script", "copy.js")):
         [element] = root.iter(tag)
-        element.text = "\n" + static.joinpath(name).read_text(encoding="utf-8")
+        element.text = "\n" + asset_text(name)
     # The tree, not the root element: the comment before the root is part of the file.
     data: bytes = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
     return data + b"\n"

@@ -1,31 +1,23 @@
-"""Find article files, split their front matter, and turn YAML into Articles.
+"""Front matter → Article: every field checked, cleaned and typed.
 
-Every problem with one file becomes a SourceError naming the file and, where
-known, the line; loading collects them and goes on, so one bad file never
-costs the others.
+Every problem that makes a file unusable is a SourceError naming the file
+and, where known, the line; lesser ones (an image with a bad URL) are notes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
-import stat
 import unicodedata
-from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
-from .cache import PARSER_VERSION, payload_of
-from .errors import SourceError
-from .frontmatter import FrontMatter, parse_front_matter, read_yaml
-from .model import Article, Image, Provider, Rejection, Related, Topic
-from .text import clean_text, strip_xml_illegal
-
-ARTICLE_SUFFIXES = (".md", ".markdown")
+from ..errors import SourceError
+from ..model import Article, ArticleKind, Image, Provider, Related
+from ..text import clean_text, shorten, strip_xml_illegal
+from .frontmatter import FrontMatter, parse_front_matter
 
 # http(s), a DNS host without port or userinfo, then printable ASCII that is
 # never white space nor one of " < > \ ` : the common URL, checked in one match.
@@ -46,174 +38,6 @@ _RFC822_ZONES = {
 # Each topic is a feed of its own, four files: one file must not make thousands.
 MAX_TOPICS = 20
 MAX_NOTES = 5  # per file
-
-
-class SourceFile(NamedTuple):
-    """An article file to load: where it is, how to name it, and its stat when listed.
-
-    A NamedTuple, not a dataclass: one is made per file on every run.
-    """
-
-    path: str | Path
-    display: str
-    size: int = -1
-    mtime_ns: int = -1
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedFile:
-    """What loading one file gave: an article, or the reason it has none."""
-
-    article: Article | None
-    rejection: Rejection | None
-    notes: tuple[str, ...] = ()
-    sha1: str = ""  # of the file's bytes, for the cache
-    payload: str = ""  # the article's heavy fields as the cache stores them
-
-
-# --------------------------------------------------------------------------- discovery
-
-
-def find_sources(source: Path) -> tuple[list[SourceFile], Path | None]:
-    """List the article files of a source, and its site root if it is one.
-
-    A site root is a folder holding ``_news/``; its ``_data/`` then holds the
-    taxonomy. Otherwise every ``*.md`` below the folder is an article. Hidden
-    files and folders are passed over; the order is sorted, never the file
-    system's.
-
-    Raises:
-        SourceError: the source does not exist or cannot be listed.
-    """
-    if source.is_file():
-        info = source.stat()
-        return [SourceFile(source, display_name(source), info.st_size, info.st_mtime_ns)], None
-    if not source.is_dir():
-        raise SourceError(source, "source folder does not exist")
-    site_root: Path | None = None
-    articles_dir = source
-    if (source / "_news").is_dir():
-        site_root, articles_dir = source, source / "_news"
-    files: list[SourceFile] = []
-    try:
-        _walk(str(articles_dir), files)
-    except OSError as e:
-        raise SourceError(source, f"cannot list source folder: {e.strerror or e}") from e
-    files.sort(key=lambda f: f.display)
-    return files, site_root
-
-
-def _walk(folder: str, files: list[SourceFile]) -> None:
-    """Collect article files below ``folder`` with their stat (strings: pathlib is slow here)."""
-    with os.scandir(folder) as entries:
-        listed = sorted(entries, key=lambda e: e.name)
-    for entry in listed:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            _walk(entry.path, files)
-        elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
-            display = display_name(entry.path)
-            try:
-                info = entry.stat()
-            except OSError:
-                files.append(SourceFile(entry.path, display))  # loading will say why
-                continue
-            files.append(SourceFile(entry.path, display, info.st_size, info.st_mtime_ns))
-
-
-def display_name(path: str | Path) -> str:
-    """``path`` as printable text: undecodable bytes and control characters escaped.
-
-    A file name is bytes on POSIX; one that is not UTF-8 must still be named
-    in a message (and in ``--json``) without breaking the output.
-    """
-    if isinstance(path, str) and path.isprintable() and path.isascii():
-        return path  # the usual case, without a round trip through bytes
-    raw = os.fsencode(path).decode("utf-8", "backslashreplace")
-    if raw.isprintable():
-        return raw
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in raw)
-
-
-# --------------------------------------------------------------------------- one file
-
-
-def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
-    """Load one article file; never raises for anything wrong with the file."""
-    notes: list[str] = []
-    sha1 = ""
-    try:
-        data = read_bytes(source.path, source.display, max_bytes)
-        sha1 = hashlib.sha1(data).hexdigest()  # the article is a function of these bytes
-        text = decode_text(data, source.display)
-        article = parse_article(text, source.path, source.display, notes)
-    except SourceError as e:
-        return LoadedFile(None, Rejection(source.display, e.reason, e.line), tuple(notes), sha1)
-    article = replace(article, digest=f"{PARSER_VERSION}:{sha1}")
-    return LoadedFile(article, None, tuple(notes), sha1, payload_of(article))
-
-
-def read_text(path: str | Path, display: str, max_bytes: int) -> str:
-    """Read a file as UTF-8 (a BOM is allowed), refusing what is not text.
-
-    Raises:
-        SourceError: unreadable, too large, empty, binary or not UTF-8.
-    """
-    return decode_text(read_bytes(path, display, max_bytes), display)
-
-
-def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
-    """Read a regular file whole, refusing one over ``max_bytes`` before reading it.
-
-    Raises:
-        SourceError: unreadable, not a regular file, or too large.
-    """
-    try:
-        # O_NONBLOCK: opening a FIFO named like an article must not wait for a writer.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with open(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise SourceError(display, "not a regular file")
-            size = info.st_size
-            if size > max_bytes:
-                raise SourceError(
-                    display,
-                    f"file is {size:,} bytes, over the limit of {max_bytes:,} (max_file_bytes)",
-                )
-            # Read what stat promised and one byte more (a file still growing shows
-            # it); asking for max_bytes at once would allocate that much per file.
-            data = f.read(size + 1)
-            if len(data) > size:
-                data += f.read(max_bytes + 1 - len(data))
-    except OSError as e:
-        raise SourceError(display, f"cannot read file: {e.strerror or e}") from e
-    if len(data) > max_bytes:
-        raise SourceError(display, f"file grew over the limit of {max_bytes:,} bytes while read")
-    return data
-
-
-def decode_text(data: bytes, display: str) -> str:
-    """UTF-8 text (a BOM is allowed) from a file's bytes.
-
-    Raises:
-        SourceError: empty, binary or not UTF-8.
-    """
-    if not data.strip():
-        raise SourceError(display, "empty file")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SourceError(display, "not UTF-8 text: UTF-16 (byte order mark); save it as UTF-8")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise SourceError(display, f"binary file, not text (NUL byte at offset {nul})")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise SourceError(
-            display, f"not UTF-8 text: invalid byte 0x{data[e.start]:02x} at offset {e.start}", line
-        ) from e
 
 
 # --------------------------------------------------------------------------- fields
@@ -285,7 +109,8 @@ def parse_article(
     draft = not _truthy(f, "published", draft_value)
 
     kind = data.get("type")
-    kind_text = kind.strip().lower() if isinstance(kind, str) and kind.strip() else "article"
+    # (Other types are published as articles: nothing else is shown differently.)
+    is_video = isinstance(kind, str) and clean_text(kind.strip().lower()) == ArticleKind.VIDEO
 
     provider = _provider(f, data.get("provider"), url, notes)
     topics = _topics(f, data.get("topics"), notes)
@@ -303,7 +128,7 @@ def parse_article(
         published=published,
         quality=f.number("quality", data.get("quality")),
         heat=f.number("heat", data.get("heat")),
-        kind=clean_text(kind_text)[:40] or "article",
+        kind=ArticleKind.VIDEO if is_video else ArticleKind.ARTICLE,
         excerpt=clean_text(f.text("excerpt", data.get("excerpt"))),
         featured_html=strip_xml_illegal(f.text("featuredContent", data.get("featuredContent"))),
         provider=provider,
@@ -389,15 +214,15 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
         except ValueError:
             # No date needs 100 characters; dateutil takes seconds on a long one.
             if len(raw) > 100 or not _HAS_YEAR.search(raw):
-                raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from None
+                raise f.error(key, f"{key} is not a date: {shorten(raw)!r}") from None
             from dateutil import parser as dateparser  # only for the rare non-ISO date
 
             try:
                 parsed = dateparser.parse(raw, default=datetime(2000, 1, 1), tzinfos=_zone)
             except _UnknownZoneError as e:
-                raise f.error(key, f"{key} has an unknown time zone: {_short(raw)!r}") from e
+                raise f.error(key, f"{key} has an unknown time zone: {shorten(raw)!r}") from e
             except (ValueError, OverflowError) as e:
-                raise f.error(key, f"{key} is not a date: {_short(raw)!r}") from e
+                raise f.error(key, f"{key} is not a date: {shorten(raw)!r}") from e
     else:
         raise f.error(key, f"{key} must be a date, got {_describe(value)}")
     try:
@@ -405,7 +230,7 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
             return parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError) as e:
-        raise f.error(key, f"{key} is out of range: {_short(str(value))!r}") from e
+        raise f.error(key, f"{key} is out of range: {shorten(str(value))!r}") from e
 
 
 class _UnknownZoneError(ValueError):
@@ -574,9 +399,9 @@ def _describe(value: object) -> str:
     if isinstance(value, set | frozenset):
         return "a set"
     if isinstance(value, str):
-        return repr(_short(value))
+        return repr(shorten(value))
     if isinstance(value, int | float):
-        return f"the number {_short(str(value))}"
+        return f"the number {shorten(str(value))}"
     if isinstance(value, bytes):
         return "binary data"
     return f"a {type(value).__name__}"
@@ -587,84 +412,4 @@ def _shown(text: str) -> str:
     quoted in a message would otherwise turn the rest of the terminal line around."""
     if not text.isprintable():
         text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-    return _short(text)
-
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --------------------------------------------------------------------------- taxonomy files
-
-
-def load_topics(site_root: Path, notes: list[str]) -> list[Topic]:
-    """Read ``_data/topics/*.yaml``; a bad file is a note, never fatal."""
-    topics: list[Topic] = []
-    folder = site_root / "_data" / "topics"
-    if not folder.is_dir():
-        return topics
-    for path in sorted(folder.glob("*.y*ml")):
-        display = display_name(path)
-        try:
-            data, _ = read_yaml(read_text(path, display, 1 << 20), display, 1, "taxonomy file")
-        except SourceError as e:
-            notes.append(f"{e}; left out")
-            continue
-        name = data.get("name") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or not isinstance(name, str) or not clean_text(name):
-            notes.append(f"{display}: taxonomy file has no topic name; left out")
-            continue
-        slug = data.get("_id")
-        keywords = data.get("keywords")
-        topics.append(
-            Topic(
-                slug=slug if isinstance(slug, str) else "",
-                name=clean_text(name),
-                description=_taxonomy_text(data.get("description")),
-                keywords=tuple(
-                    clean_text(k) for k in keywords if isinstance(k, str) and clean_text(k)
-                )
-                if isinstance(keywords, list)
-                else (),
-            )
-        )
-    return topics
-
-
-def _taxonomy_text(value: object) -> str:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def load_organizations(site_root: Path, notes: list[str]) -> list[Provider]:
-    """Read ``_data/organizations/*.md`` (front matter only); bad files are notes."""
-    providers: list[Provider] = []
-    folder = site_root / "_data" / "organizations"
-    if not folder.is_dir():
-        return providers
-    for path in sorted(folder.glob("*.md")):
-        display = display_name(path)
-        try:
-            data = parse_front_matter(read_text(path, display, 1 << 20), display).data
-        except SourceError as e:
-            notes.append(f"{e}; organization file left out")
-            continue
-        name, domain = data.get("name"), data.get("domain") or data.get("_id")
-        if not isinstance(name, str) or not isinstance(domain, str):
-            notes.append(f"{display}: organization has no name or domain; left out")
-            continue
-        images = data.get("images")
-        logo = None
-        if isinstance(images, list) and images and isinstance(images[0], dict):
-            candidate = images[0].get("url")
-            if isinstance(candidate, str) and url_problem(candidate) is None:
-                logo = candidate
-        domain = clean_text(domain).lower().strip(".")
-        if not clean_text(name) or not domain:
-            notes.append(f"{display}: organization has no name or domain; left out")
-            continue
-        providers.append(Provider(name=clean_text(name), domain=domain, logo=logo))
-    return providers
+    return shorten(text)

@@ -16,17 +16,22 @@ Nothing here reads the clock: the same feeds give the same bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from html import escape
-from importlib.resources import files
 
 from lxml import etree
 
-from .model import Article, Feed, FeedKind
-from .render import RENDERERS, RenderContext
+from ..assets import asset_text
+from ..model import Article, ArticleHead, ArticleKind, Feed, FeedKind
+from . import RENDERERS, RenderContext
 
 _FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-_KIND_LABELS = {FeedKind.SITE: "All stories", FeedKind.TOPIC: "Topic", FeedKind.PROVIDER: "Source"}
+_KIND_LABELS = {
+    FeedKind.SITE: "All stories",
+    FeedKind.TOPIC: "Topic",
+    FeedKind.PROVIDER: "Source",
+    FeedKind.CUSTOM: "Curated",
+    FeedKind.TOP: "Top stories",
+}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FEED_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="5" cy="19" r="2.5"/>'
@@ -36,17 +41,12 @@ _FEED_ICON = (
 _ABOUT_FEEDS = '<p>New to feeds? <a href="https://aboutfeeds.com/">About Feeds</a> explains them in a minute.</p>'
 
 
-@cache
-def _static(name: str) -> str:
-    return (files("feedpub") / "static" / name).read_text(encoding="utf-8")
-
-
-def _name(feed: Feed) -> str:
+def _name(feed: Feed[ArticleHead]) -> str:
     """A feed's own name, without the " — Site" its title carries."""
     return feed.title.split(" — ")[0]
 
 
-def _date(article: Article) -> str:
+def _date(article: ArticleHead) -> str:
     when = article.published
     return f'<time datetime="{when.isoformat()}">{when.day} {_MONTHS[when.month - 1]} {when.year}</time>'
 
@@ -60,7 +60,7 @@ def _root(page_folder: str) -> str:
     return "../" * len(page_folder.split("/")) if page_folder else ""
 
 
-def _feed_url_field(feed: Feed, ctx: RenderContext) -> str:
+def _feed_url_field(feed: Feed[ArticleHead], ctx: RenderContext) -> str:
     """The feed's RSS address to copy: visible in full, selectable without JavaScript."""
     field = "url-" + (feed.folder.replace("/", "-") if feed.folder else "site")
     return (
@@ -77,7 +77,7 @@ def _breakable(url: str) -> str:
     return escape(scheme + sep) + "/<wbr>".join(escape(part) for part in rest.split("/"))
 
 
-def _format_links(feed: Feed, prefix: str, label: str = "") -> str:
+def _format_links(feed: Feed[ArticleHead], prefix: str, label: str = "") -> str:
     """Links to the feed in every format; ``prefix`` is the relative way to its folder."""
     links = "".join(
         f'<a href="{escape(prefix + r.filename)}" type="{r.media_type}" '
@@ -88,7 +88,7 @@ def _format_links(feed: Feed, prefix: str, label: str = "") -> str:
     return f'<p class="formats">{lead}{links}</p>'
 
 
-def _autodiscovery(feed: Feed, ctx: RenderContext) -> str:
+def _autodiscovery(feed: Feed[ArticleHead], ctx: RenderContext) -> str:
     return "".join(
         f'<link rel="alternate" type="{r.media_type}" title="{escape(feed.title)} ({_FORMAT_LABELS[r.name]})" '
         f'href="{escape(ctx.file_url(feed, r.filename))}">\n'
@@ -102,9 +102,9 @@ def _page(title: str, description: str, head_links: str, body: str, ctx: RenderC
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n"
         f'<meta name="description" content="{escape(description)}">\n'
-        f"{head_links}<style>\n{_static('feedpub.css')}</style>\n</head>\n<body>\n{body}\n"
+        f"{head_links}<style>\n{asset_text('feedpub.css')}</style>\n</head>\n<body>\n{body}\n"
         f'<p id="copy-status" class="sr-only" role="status"></p>\n'
-        f"<script>\n{_static('copy.js')}</script>\n</body>\n</html>\n"
+        f"<script>\n{asset_text('copy.js')}</script>\n</body>\n</html>\n"
     )
     return html.encode("utf-8")
 
@@ -131,7 +131,7 @@ def _footer(ctx: RenderContext, root: str | None) -> str:
     )
 
 
-def _card(feed: Feed, ctx: RenderContext, *, featured: bool = False) -> str:
+def _card(feed: Feed[ArticleHead], ctx: RenderContext, *, featured: bool = False) -> str:
     """One feed on the landing page: name, count, newest headline, address, formats."""
     prefix = feed.folder + "/" if feed.folder else ""
     newest = ""
@@ -154,7 +154,9 @@ def _card(feed: Feed, ctx: RenderContext, *, featured: bool = False) -> str:
     )
 
 
-def _card_section(feeds: Sequence[Feed], ctx: RenderContext, slug: str, heading: str) -> str:
+def _card_section(
+    feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext, slug: str, heading: str
+) -> str:
     if not feeds:
         return ""
     cards = "".join(_card(f, ctx) for f in feeds)
@@ -164,11 +166,13 @@ def _card_section(feeds: Sequence[Feed], ctx: RenderContext, slug: str, heading:
     )
 
 
-def render_index(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:
+def render_index(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> bytes:
     """The top ``index.html``: what feeds are, then every feed with its count and formats."""
     site = next(f for f in feeds if f.kind is FeedKind.SITE)
     topics = [f for f in feeds if f.kind is FeedKind.TOPIC]
     providers = [f for f in feeds if f.kind is FeedKind.PROVIDER]
+    custom = [f for f in feeds if f.kind is FeedKind.CUSTOM]
+    top = [f for f in feeds if f.kind is FeedKind.TOP]
     links = _autodiscovery(site, ctx) + "".join(_autodiscovery(f, ctx) for f in topics)
     eyebrow = f'<span class="badge">{_FEED_ICON} News feeds</span>'
     body = (
@@ -185,6 +189,8 @@ def render_index(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:
         f"{_ABOUT_FEEDS}</section>"
         '<section aria-labelledby="all"><h2 id="all">All stories</h2>'
         f'<ul class="cards wide">{_card(site, ctx, featured=True)}</ul></section>'
+        f"{_card_section(top, ctx, 'top', 'Top stories')}"
+        f"{_card_section(custom, ctx, 'curated', 'Curated feeds')}"
         f"{_card_section(topics, ctx, 'topics', 'Topics')}"
         f"{_card_section(providers, ctx, 'sources', 'Sources')}</main>\n"
         f"{_footer(ctx, None)}"
@@ -192,7 +198,7 @@ def render_index(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:
     return _page(site.title, site.description, links, body, ctx)
 
 
-def _item(article: Article) -> str:
+def _item(article: Article, rank: int | None = None) -> str:
     image = article.images[0] if article.images else None
     media = ""
     if image is not None:
@@ -202,10 +208,10 @@ def _item(article: Article) -> str:
             else ""
         )
         media = f'<img src="{escape(image.url)}" alt=""{size} loading="lazy" decoding="async">'
-    meta = []
+    meta = [] if rank is None else [f'<span class="rank">Top {rank}</span>']
     if article.provider is not None:
         meta.append(f'<span class="provider">{escape(article.provider.name)}</span>')
-    if article.kind == "video":
+    if article.kind is ArticleKind.VIDEO:
         meta.append("Video")
     meta.append(_date(article))
     excerpt = f'<p class="excerpt">{escape(article.excerpt)}</p>' if article.excerpt else ""
@@ -216,7 +222,11 @@ def _item(article: Article) -> str:
     )
 
 
-def render_feed_page(feed: Feed, ctx: RenderContext) -> bytes:
+def _rank(feed: Feed[Article], index: int) -> int | None:
+    return feed.ranks[index] if index < len(feed.ranks) else None
+
+
+def render_feed_page(feed: Feed[Article], ctx: RenderContext) -> bytes:
     """A feed's own ``index.html``: how to subscribe, then its items, newest first."""
     root = _root(feed.folder)
     name = _name(feed)
@@ -237,13 +247,13 @@ def render_feed_page(feed: Feed, ctx: RenderContext) -> bytes:
         f"{_feed_url_field(feed, ctx)}{_format_links(feed, '', 'Formats')}{_ABOUT_FEEDS}</section>"
         f'<section aria-labelledby="stories"><h2 id="stories">Latest stories '
         f'<span class="count">({shown})</span></h2>'
-        f'<ol class="items">{"".join(_item(a) for a in feed.items)}</ol></section></main>\n'
+        f'<ol class="items">{"".join(_item(a, _rank(feed, i)) for i, a in enumerate(feed.items))}</ol></section></main>\n'
         f"{_footer(ctx, root)}"
     )
     return _page(feed.title, feed.description, _autodiscovery(feed, ctx), body, ctx)
 
 
-def render_opml(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:
+def render_opml(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> bytes:
     """``index.opml`` (OPML 2.0): every feed, grouped, importable by feed readers."""
     opml = etree.Element("opml", version="2.0")
     head = etree.SubElement(opml, "head")
@@ -253,6 +263,8 @@ def render_opml(feeds: Sequence[Feed], ctx: RenderContext) -> bytes:
         ("Site", FeedKind.SITE),
         ("Topics", FeedKind.TOPIC),
         ("Providers", FeedKind.PROVIDER),
+        ("Curated", FeedKind.CUSTOM),
+        ("Top stories", FeedKind.TOP),
     )
     for label, kind in groups:
         members = [f for f in feeds if f.kind is kind]

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
-from importlib.resources import files
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from .assets import asset_text
 from .errors import OutputError
 
 CONFIG_NAME = "config.toml"
 ARTICLES = "_news"
 
 
-def scaffold_site(root: Path, today: date) -> tuple[Path, ...]:
-    """Write ``config.toml`` and ``_news/<today>-welcome.md`` below ``root``.
+def init_site(root: Path, now: datetime) -> tuple[Path, ...]:
+    """Write ``config.toml`` and ``_news/<date>-welcome.md`` below ``root``.
 
-    Nothing is overwritten: if either file exists, neither is written.
+    The article is dated a minute before ``now`` (an aware datetime), so the
+    first build publishes it rather than holding it as scheduled. Nothing is
+    overwritten: if either file exists, neither is written.
 
     Raises:
         OutputError: a file to write already exists, or the folder cannot be written.
     """
-    static = files("feedpub") / "static"
-    article = static.joinpath("init-welcome.md").read_text(encoding="utf-8")
+    moment = (now - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    article = asset_text("init-welcome.md").replace(
+        "@DATETIME@", moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     planned = {
-        root / CONFIG_NAME: static.joinpath("init-config.toml").read_text(encoding="utf-8"),
-        root / ARTICLES / f"{today.isoformat()}-welcome.md": article.replace(
-            "@DATE@", today.isoformat()
-        ),
+        root / CONFIG_NAME: asset_text("init-config.toml"),
+        root / ARTICLES / f"{moment.date().isoformat()}-welcome.md": article,
     }
     existing = [path for path in planned if path.exists() or path.is_symlink()]
     if existing:

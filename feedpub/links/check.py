@@ -27,12 +27,13 @@ from datetime import UTC, datetime
 
 import httpx
 
-from . import __version__
-from .config import LinkPolicy
-from .linkstore import is_fresh, load_links, record_check, save_links
-from .model import LinkResult, LinkState
+from .. import __version__
+from ..config import LinkPolicy
+from ..model import LinkResult, LinkState
+from ..store import State
+from ..store.links import load_links, save_links
+from .history import is_fresh, record_check
 from .safenet import PinnedTransport, Resolver, address_refusal, system_resolver
-from .state import State
 
 USER_AGENT = f"feedpub/{__version__} (+https://pypi.org/project/feedpub/)"
 MAX_REDIRECTS = 10

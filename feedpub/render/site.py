@@ -1,0 +1,124 @@
+"""A whole site's files, as bytes by path: pure, no file is opened here.
+
+Which files each feed has (``feed_files``), a digest of everything they are
+made of (``feed_digest``: equal digests, equal bytes), and the rendering of
+many feeds on every core when a cold build has enough of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .. import __version__
+from ..config import Config
+from ..model import Article, ArticleHead, Feed, FeedKind, Selection
+from . import RENDERERS
+from .context import RenderContext
+from .pages import render_feed_page, render_index, render_opml
+from .stylesheet import STYLESHEET_NAME, render_stylesheet, stylesheet_href
+
+# Below this many feeds, starting worker processes costs more than it saves.
+PARALLEL_MIN_FEEDS = 24
+
+
+def render_context(config: Config) -> RenderContext:
+    """What the renderers need to know of the site: URLs, names, hubs, stylesheet."""
+    return RenderContext(
+        base_url=config.base_url,
+        site_title=config.title,
+        site_domain=config.site_domain,
+        language=config.language,
+        generator_version=__version__,
+        hubs=config.hubs,
+        stylesheet_url=stylesheet_href(config.base_url) if config.stylesheet else None,
+    )
+
+
+def _feed_prefix(feed: Feed[ArticleHead]) -> str:
+    return feed.folder + "/" if feed.folder else ""
+
+
+def has_page(feed: Feed[ArticleHead]) -> bool:
+    """Topic and provider feeds get an HTML page; the site's is index.html, archives have none."""
+    return feed.kind is not FeedKind.SITE and not feed.page
+
+
+def feed_files(feed: Feed[ArticleHead]) -> list[str]:
+    """The paths, below the output folder, of every file one feed is written to."""
+    names = [r.filename for r in RENDERERS]
+    if has_page(feed):
+        names.append("index.html")
+    return [_feed_prefix(feed) + name for name in names]
+
+
+def feed_digest(feed: Feed[ArticleHead], ctx: RenderContext) -> str:
+    """A hash of everything a feed's files are made of: equal digests, equal bytes."""
+    digest = hashlib.sha1(f"{__version__}\0{ctx!r}".encode())
+    digest.update(repr(replace(feed, items=())).encode("utf-8"))
+    for a in feed.items:
+        digest.update(
+            f"{a.key}\0{a.digest}\0{a.provider!r}\0{a.updated}\0{a.link_state}\n".encode()
+        )
+    return digest.hexdigest()
+
+
+def subscriptions(selection: Selection) -> list[Feed[ArticleHead]]:
+    """The feeds people subscribe to: every feed but the archive pages."""
+    return [feed for feed in selection.feeds if not feed.page]
+
+
+def render_site(
+    selection: Selection, ctx: RenderContext, feeds: Sequence[Feed[Article]], workers: int = 1
+) -> dict[str, bytes]:
+    """The files of ``feeds`` (whole articles) and the discovery files, keyed by path.
+
+    The discovery files (landing page, OPML, stylesheet) list every feed of
+    the selection, so they are always rendered.
+    """
+    files = render_feeds(feeds, ctx, workers)
+    listed = subscriptions(selection)
+    files["index.opml"] = render_opml(listed, ctx)
+    files["index.html"] = render_index(listed, ctx)
+    if ctx.stylesheet_url:
+        files[STYLESHEET_NAME] = render_stylesheet()
+    return files
+
+
+def render_feeds(
+    feeds: Sequence[Feed[Article]], ctx: RenderContext, workers: int
+) -> dict[str, bytes]:
+    """Render feeds, on every core when there are enough of them (a cold build)."""
+    if workers < 2 or len(feeds) < PARALLEL_MIN_FEEDS:
+        return _render_many(list(feeds), ctx)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Deal feeds out by size, largest first, so the workers finish together.
+    shares: list[list[Feed[Article]]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for feed in sorted(feeds, key=lambda f: (-len(f.items), f.folder)):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(feed)
+        loads[lightest] += len(feed.items) + 5
+    files: dict[str, bytes] = {}
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for rendered in pool.map(_render_many, shares, [ctx] * workers):
+            files.update(rendered)
+    return files
+
+
+def _render_many(feeds: list[Feed[Article]], ctx: RenderContext) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for feed in feeds:
+        files.update(render_feed_files(feed, ctx))
+    return files
+
+
+def render_feed_files(feed: Feed[Article], ctx: RenderContext) -> dict[str, bytes]:
+    """Every file of one feed: each format, and its HTML page."""
+    files = {_feed_prefix(feed) + r.filename: r.render(feed, ctx) for r in RENDERERS}
+    if has_page(feed):
+        files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
+    return files

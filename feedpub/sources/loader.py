@@ -1,0 +1,237 @@
+"""Load every scanned file: unchanged ones from a cache, the rest parsed on every core.
+
+The read stage knows nothing of where results are kept: a build hands it the
+store's article cache through the ``ParseCache`` protocol, ``load_sources``
+an in-memory one that keeps nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from ..errors import SourceError
+from ..model import Article, ArticleHead, FileOutcome, LoadedFile, LoadResult, Rejection
+from .discover import Scan, SourceFile, scan_sources
+from .fields import parse_article
+from .read import decode_text, read_bytes
+
+# Bump when loading changes what an article holds: every cached result is parsed again.
+PARSER_VERSION = 3
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 2000
+CHUNK_FILES = 400
+
+Row = TypeVar("Row")
+# Turns one file's result into what the cache stores; runs in worker processes,
+# so it must be a module-level function (or a partial of one).
+Encoder = Callable[[SourceFile, LoadedFile, int], Row]
+
+
+class ParseCache(Protocol[Row]):
+    """Where parse results are kept between runs (``store.ArticleCache`` is one)."""
+
+    @property
+    def encoder(self) -> Callable[[SourceFile, LoadedFile, int], Row]: ...
+
+    def lookup(
+        self, files: Sequence[SourceFile], now_ns: int, skip_drafts: bool
+    ) -> tuple[dict[str, FileOutcome], list[SourceFile], list[SourceFile]]:
+        """The hits by path, the misses, and the racy files (their hash must decide)."""
+        ...
+
+    def store(self, rows: Sequence[Row], skip_drafts: bool) -> list[FileOutcome]:
+        """Keep fresh results; returns them as outcomes, in order."""
+        ...
+
+    def touch(self, files: Sequence[SourceFile], now_ns: int) -> None:
+        """Racy files whose bytes proved unchanged: record their new stamps."""
+        ...
+
+    def forget_others(self, present: Iterable[str]) -> int: ...
+
+    def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
+        """Whole articles for light ones, keyed by path."""
+        ...
+
+
+def parser_fingerprint(max_file_bytes: int) -> str:
+    """Results made under another parser version or size limit are parsed again."""
+    return f"v{PARSER_VERSION}:max={max_file_bytes}"
+
+
+def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
+    """Load one article file; never raises for anything wrong with the file."""
+    notes: list[str] = []
+    sha1 = ""
+    try:
+        data = read_bytes(source.path, source.display, max_bytes)
+        sha1 = hashlib.sha1(data).hexdigest()  # the article is a function of these bytes
+        text = decode_text(data, source.display)
+        article = parse_article(text, source.path, source.display, notes)
+    except SourceError as e:
+        return LoadedFile(None, Rejection(source.display, e.reason, e.line), tuple(notes), sha1)
+    article = replace(article, digest=f"{PARSER_VERSION}:{sha1}")
+    return LoadedFile(article, None, tuple(notes), sha1)
+
+
+def _parse_chunk(
+    chunk: list[SourceFile], max_bytes: int, now_ns: int, encode: Encoder[Row]
+) -> list[Row]:
+    return [encode(source, load_file(source, max_bytes), now_ns) for source in chunk]
+
+
+def parse_files(
+    files: Sequence[SourceFile], max_bytes: int, workers: int, now_ns: int, encode: Encoder[Row]
+) -> Iterator[list[Row]]:
+    """Parse files into cache rows, chunk by chunk in order; on every core when it pays.
+
+    Workers send back the cache's rows of plain values, not Article objects:
+    pickling dataclasses across processes would cost more than the parsing
+    saves. The caller stores each chunk as it arrives, while the workers go on.
+    """
+    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
+        yield _parse_chunk(list(files), max_bytes, now_ns, encode)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
+    count = len(chunks)
+    # fork: workers start in milliseconds and inherit the imported loader.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(
+            _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
+        )
+
+
+def load_scanned(
+    scan: Scan,
+    max_file_bytes: int,
+    cache: ParseCache[Row],
+    workers: int = 1,
+    include_drafts: bool = True,
+) -> LoadResult[ArticleHead]:
+    """Load every scanned file, from the cache where it is unchanged.
+
+    Without ``include_drafts``, drafts are counted (``drafts_skipped``) but
+    not built: a cron run over a large site need not pay for them.
+    Every article comes back light: ``cache.bodies`` gives the whole ones.
+    """
+    now_ns = time.time_ns()
+    skip_drafts = not include_drafts
+    hits, to_parse, racy = cache.lookup(scan.files, now_ns, skip_drafts)
+    unchanged: list[SourceFile] = []
+    for file in racy:
+        # The mtime cannot vouch for the content: the bytes' hash decides.
+        try:
+            data = read_bytes(file.path, file.display, max_file_bytes)
+        except SourceError:
+            to_parse.append(file)
+            continue
+        if hashlib.sha1(data).hexdigest() == hits[file.display].sha1:
+            unchanged.append(file)
+        else:
+            to_parse.append(file)
+    if unchanged:
+        cache.touch(unchanged, now_ns)
+    outcomes = dict(hits)
+    done = 0  # chunks come back in order
+    for rows in parse_files(to_parse, max_file_bytes, workers, now_ns, cache.encoder):
+        files = to_parse[done : done + len(rows)]
+        done += len(rows)
+        for file, outcome in zip(files, cache.store(rows, skip_drafts), strict=True):
+            outcomes[file.display] = outcome
+    cache.forget_others(f.display for f in scan.files)
+    return _gather(scan, outcomes)
+
+
+def _gather(scan: Scan, outcomes: dict[str, FileOutcome]) -> LoadResult[ArticleHead]:
+    articles: list[ArticleHead] = []
+    rejections: list[Rejection] = []
+    notes = list(scan.notes)
+    drafts_skipped = 0
+    for file in scan.files:
+        outcome = outcomes[file.display]
+        drafts_skipped += outcome.draft_skipped
+        if outcome.article is not None:
+            articles.append(outcome.article)
+        if outcome.rejection is not None:
+            rejections.append(outcome.rejection)
+        notes.extend(outcome.notes)
+    return LoadResult(
+        articles=tuple(articles),
+        rejections=tuple(rejections),
+        topics=scan.topics,
+        providers=scan.providers,
+        files_read=len(scan.files),
+        notes=tuple(notes),
+        drafts_skipped=drafts_skipped,
+    )
+
+
+class _NoCache:
+    """A ParseCache that keeps nothing: every file is parsed, every article stays whole."""
+
+    def __init__(self) -> None:
+        self.articles: dict[str, Article] = {}
+
+    @property
+    def encoder(self) -> Callable[[SourceFile, LoadedFile, int], LoadedFile]:
+        return _keep_loaded
+
+    def lookup(
+        self, files: Sequence[SourceFile], now_ns: int, skip_drafts: bool
+    ) -> tuple[dict[str, FileOutcome], list[SourceFile], list[SourceFile]]:
+        return {}, list(files), []
+
+    def store(self, rows: Sequence[LoadedFile], skip_drafts: bool) -> list[FileOutcome]:
+        outcomes = []
+        for loaded in rows:
+            article = loaded.article
+            skipped = article is not None and article.draft and skip_drafts
+            if article is not None and not skipped:
+                self.articles[article.path] = article
+            kept = None if skipped else article
+            outcomes.append(FileOutcome(kept, loaded.rejection, loaded.notes, loaded.sha1, skipped))
+        return outcomes
+
+    def touch(self, files: Sequence[SourceFile], now_ns: int) -> None:
+        pass
+
+    def forget_others(self, present: Iterable[str]) -> int:
+        return 0
+
+    def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
+        return {a.path: self.articles[a.path] for a in articles}
+
+
+def _keep_loaded(_source: SourceFile, loaded: LoadedFile, _now_ns: int) -> LoadedFile:
+    return loaded
+
+
+def load_sources(
+    sources: Sequence[Path], max_file_bytes: int, workers: int = 1
+) -> LoadResult[Article]:
+    """Load every article (whole) and taxonomy file of the given sources, without a cache.
+
+    Raises:
+        SourceError: a source folder itself is missing or unreadable.
+    """
+    cache = _NoCache()
+    loaded = load_scanned(scan_sources(sources), max_file_bytes, cache, workers)
+    whole = cache.bodies(loaded.articles)
+    return LoadResult(
+        articles=tuple(whole[a.path] for a in loaded.articles),
+        rejections=loaded.rejections,
+        topics=loaded.topics,
+        providers=loaded.providers,
+        files_read=loaded.files_read,
+        notes=loaded.notes,
+        drafts_skipped=loaded.drafts_skipped,
+    )

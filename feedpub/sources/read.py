@@ -1,0 +1,85 @@
+"""Read an article file safely: a regular file, within its size limit, as UTF-8 text."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..errors import SourceError
+
+
+def read_text(path: str | Path, display: str, max_bytes: int) -> str:
+    """Read a file as UTF-8 (a BOM is allowed), refusing what is not text.
+
+    Raises:
+        SourceError: unreadable, too large, empty, binary or not UTF-8.
+    """
+    return decode_text(read_bytes(path, display, max_bytes), display)
+
+
+def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
+    """Read a regular file whole, refusing one over ``max_bytes`` before reading it.
+
+    Raises:
+        SourceError: unreadable, not a regular file, or too large.
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO named like an article must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceError(display, "not a regular file")
+            size = info.st_size
+            if size > max_bytes:
+                raise SourceError(
+                    display,
+                    f"file is {size:,} bytes, over the limit of {max_bytes:,} (max_file_bytes)",
+                )
+            # Read what stat promised and one byte more (a file still growing shows
+            # it); asking for max_bytes at once would allocate that much per file.
+            data = f.read(size + 1)
+            if len(data) > size:
+                data += f.read(max_bytes + 1 - len(data))
+    except OSError as e:
+        raise SourceError(display, f"cannot read file: {e.strerror or e}") from e
+    if len(data) > max_bytes:
+        raise SourceError(display, f"file grew over the limit of {max_bytes:,} bytes while read")
+    return data
+
+
+def decode_text(data: bytes, display: str) -> str:
+    """UTF-8 text (a BOM is allowed) from a file's bytes.
+
+    Raises:
+        SourceError: empty, binary or not UTF-8.
+    """
+    if not data.strip():
+        raise SourceError(display, "empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(display, "not UTF-8 text: UTF-16 (byte order mark); save it as UTF-8")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise SourceError(display, f"binary file, not text (NUL byte at offset {nul})")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise SourceError(
+            display, f"not UTF-8 text: invalid byte 0x{data[e.start]:02x} at offset {e.start}", line
+        ) from e
+
+
+def display_name(path: str | Path) -> str:
+    """``path`` as printable text: undecodable bytes and control characters escaped.
+
+    A file name is bytes on POSIX; one that is not UTF-8 must still be named
+    in a message (and in ``--json``) without breaking the output.
+    """
+    if isinstance(path, str) and path.isprintable() and path.isascii():
+        return path  # the usual case, without a round trip through bytes
+    raw = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if raw.isprintable():
+        return raw
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in raw)

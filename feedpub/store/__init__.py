@@ -1,0 +1,14 @@
+"""The state file, and every SQL statement feedpub runs.
+
+state.py      open, migrate, transactions; StateError for any trouble with the file
+articles.py   the parsed-article cache (one row per file: head columns, body JSON)
+builds.py     the last build's fingerprint and report; one digest per feed
+links.py      link-check results, one row per URL
+"""
+
+from __future__ import annotations
+
+from .articles import ArticleCache
+from .state import State
+
+__all__ = ["ArticleCache", "State"]

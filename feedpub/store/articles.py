@@ -1,0 +1,284 @@
+"""The parsed-article cache: unchanged files are neither read nor parsed again.
+
+A file is unchanged when its size and mtime_ns match the cache and its mtime
+is not "racy" (too close to when it was cached to tell two writes apart); a
+racy file is read and its bytes' hash decides. Each row keeps the article
+split in two: its head (title, URL, date, quality, topics, provider), read for
+every file on every run, and its body as JSON (excerpt, HTML, images,
+related), read only for the items of feeds being rendered.
+Rows are JSON and plain values, never pickle: a state file is data, not code.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import NamedTuple, Protocol, TypeVar
+
+from ..model import (
+    Article,
+    ArticleBody,
+    ArticleHead,
+    ArticleKind,
+    FileOutcome,
+    Image,
+    LoadedFile,
+    Provider,
+    Rejection,
+    Related,
+)
+from .state import State, guarded
+
+RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trusted
+# Joins topics and provider fields in a row: text cleaning removes every C0
+# control from names and URLs, so this one can never occur inside a field.
+_SEPARATOR = "\x1f"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COLUMNS = (
+    "path, size, mtime_ns, cached_ns, fingerprint, sha1, rejection, notes, key, title, url, "
+    "published, quality, heat, kind, draft, topics, provider, digest"
+)
+
+
+class FileStamp(Protocol):
+    """What the file system says of an article file (its name, size, mtime), unread.
+
+    ``sources.SourceFile`` is one: the cache needs no record of its own per file.
+    """
+
+    @property
+    def display(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def mtime_ns(self) -> int: ...
+
+
+Stamp = TypeVar("Stamp", bound=FileStamp)
+
+
+class ArticleRow(NamedTuple):
+    """One row of the ``articles`` table; a rejected file's article columns are None."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    cached_ns: int
+    fingerprint: str  # the parser's (see sources.parser_fingerprint)
+    sha1: str
+    rejection: str | None  # JSON [reason, line]
+    notes: str | None  # JSON list
+    key: str | None
+    title: str | None
+    url: str | None
+    published: int | None  # microseconds since the epoch, UTC
+    quality: int | None
+    heat: int | None
+    kind: str | None
+    draft: int | None
+    topics: str | None  # joined by _SEPARATOR
+    provider: str | None  # name, domain, logo joined by _SEPARATOR
+    digest: str | None
+    body: str | None = None  # JSON; read only when rendering
+
+
+def _micros(moment: datetime) -> int:
+    return calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond
+
+
+def encode_body(body: ArticleBody) -> str:
+    return json.dumps(
+        [
+            body.excerpt,
+            body.featured_html,
+            [[i.url, i.width, i.height] for i in body.images],
+            [[r.title, r.url, r.provider] for r in body.related],
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode_body(text: str) -> ArticleBody:
+    excerpt, featured_html, images, related = json.loads(text)
+    return ArticleBody(
+        excerpt=excerpt,
+        featured_html=featured_html,
+        images=tuple(Image(u, w, h) for u, w, h in images),
+        related=tuple(Related(t, u, p) for t, u, p in related),
+    )
+
+
+def encode_row(stamp: FileStamp, loaded: LoadedFile, now_ns: int, fingerprint: str) -> ArticleRow:
+    """One file's parse result as a row: plain values, cheap to send between processes."""
+    notes = json.dumps(list(loaded.notes), ensure_ascii=False) if loaded.notes else None
+    head = (stamp.display, stamp.size, stamp.mtime_ns, now_ns, fingerprint, loaded.sha1)
+    article = loaded.article
+    if article is None:
+        assert loaded.rejection is not None
+        reason = json.dumps([loaded.rejection.reason, loaded.rejection.line], ensure_ascii=False)
+        return ArticleRow(*head, reason, notes, *([None] * 12))
+    provider = article.provider
+    return ArticleRow(
+        *head,
+        None,
+        notes,
+        article.key,
+        article.title,
+        article.url,
+        _micros(article.published),
+        article.quality,
+        article.heat,
+        article.kind.value,
+        int(article.draft),
+        _SEPARATOR.join(article.topics),
+        _SEPARATOR.join((provider.name, provider.domain, provider.logo or ""))
+        if provider
+        else None,
+        article.digest,
+        encode_body(article.body),
+    )
+
+
+class ArticleCache:
+    """Cached parse results in the state file, for one parser fingerprint."""
+
+    def __init__(self, state: State, fingerprint: str) -> None:
+        self.state = state
+        self.fingerprint = fingerprint
+
+    @property
+    def encoder(self) -> Callable[[FileStamp, LoadedFile, int], ArticleRow]:
+        return partial(encode_row, fingerprint=self.fingerprint)
+
+    @guarded
+    def lookup(
+        self, stamps: Sequence[Stamp], now_ns: int, skip_drafts: bool
+    ) -> tuple[dict[str, FileOutcome], list[Stamp], list[Stamp]]:
+        """Split files into cache hits, misses, and racy ones whose hash must decide.
+
+        Returns the hits by path, the misses, and the racy files (with their
+        cached results among the hits: the caller compares their bytes' hash).
+        """
+        rows = {
+            row[0]: row for row in self.state.connection.execute(f"SELECT {_COLUMNS} FROM articles")
+        }
+        reader = _RowReader(skip_drafts)
+        hits: dict[str, FileOutcome] = {}
+        misses: list[Stamp] = []
+        racy: list[Stamp] = []
+        for stamp in stamps:
+            found = rows.get(stamp.display)
+            if found is None:
+                misses.append(stamp)
+                continue
+            row = ArticleRow(*found)
+            if row.fingerprint != self.fingerprint or row.size != stamp.size:
+                misses.append(stamp)
+                continue
+            hits[stamp.display] = reader.read(row)
+            if row.mtime_ns != stamp.mtime_ns or row.cached_ns - stamp.mtime_ns < RACY_NS:
+                racy.append(stamp)
+        return hits, misses, racy
+
+    @guarded
+    def store(self, rows: Sequence[ArticleRow], skip_drafts: bool) -> list[FileOutcome]:
+        """Record fresh parse results (made by ``encoder``); returns them as outcomes."""
+        with self.state.transaction() as db:
+            db.executemany(
+                f"INSERT OR REPLACE INTO articles ({_COLUMNS}, payload) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        reader = _RowReader(skip_drafts)
+        return [reader.read(row) for row in rows]
+
+    @guarded
+    def touch(self, stamps: Sequence[FileStamp], now_ns: int) -> None:
+        """Racy files whose bytes proved unchanged: record their new stamps."""
+        with self.state.transaction() as db:
+            db.executemany(
+                "UPDATE articles SET size = ?, mtime_ns = ?, cached_ns = ? WHERE path = ?",
+                [(s.size, s.mtime_ns, now_ns, s.display) for s in stamps],
+            )
+
+    @guarded
+    def forget_others(self, present: Iterable[str]) -> int:
+        """Drop rows of files that are gone; returns how many."""
+        keep = set(present)
+        gone = [
+            (path,)
+            for (path,) in self.state.connection.execute("SELECT path FROM articles")
+            if path not in keep
+        ]
+        if gone:
+            with self.state.transaction() as db:
+                db.executemany("DELETE FROM articles WHERE path = ?", gone)
+        return len(gone)
+
+    @guarded
+    def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
+        """Whole articles (head and body) for light ones, keyed by path."""
+        wanted = {a.path: a for a in articles}
+        whole: dict[str, Article] = {}
+        paths = sorted(wanted)
+        for start in range(0, len(paths), 500):  # SQLite caps the number of parameters
+            chunk = paths[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for path, body in self.state.connection.execute(
+                f"SELECT path, payload FROM articles WHERE path IN ({marks})", chunk
+            ):
+                whole[path] = wanted[path].with_body(decode_body(body))
+        return whole
+
+
+class _RowReader:
+    """Turns rows back into outcomes; shares the Provider and topic tuples rows repeat."""
+
+    def __init__(self, skip_drafts: bool) -> None:
+        self.skip_drafts = skip_drafts
+        self.providers: dict[str, Provider] = {}
+        self.topics: dict[str, tuple[str, ...]] = {}
+
+    def read(self, row: ArticleRow) -> FileOutcome:
+        notes = tuple(json.loads(row.notes)) if row.notes else ()
+        if row.rejection is not None:
+            reason, line = json.loads(row.rejection)
+            return FileOutcome(None, Rejection(row.path, reason, line), notes, row.sha1)
+        if row.draft and self.skip_drafts:
+            return FileOutcome(None, None, notes, row.sha1, True)
+        assert row.key is not None and row.title is not None and row.url is not None
+        assert row.published is not None and row.kind is not None
+        article = ArticleHead(
+            row.key,
+            row.path,
+            row.title,
+            row.url,
+            _EPOCH + timedelta(microseconds=row.published),
+            row.quality or 0,
+            row.heat or 0,
+            ArticleKind(row.kind),
+            provider=self._provider(row.provider) if row.provider else None,
+            topics=self._topics(row.topics or ""),
+            draft=bool(row.draft),
+            digest=row.digest or "",
+        )
+        return FileOutcome(article, None, notes, row.sha1)
+
+    def _provider(self, text: str) -> Provider:
+        provider = self.providers.get(text)
+        if provider is None:
+            name, domain, logo = text.split(_SEPARATOR)
+            provider = self.providers[text] = Provider(name, domain, logo or None)
+        return provider
+
+    def _topics(self, text: str) -> tuple[str, ...]:
+        topics = self.topics.get(text)
+        if topics is None:
+            topics = self.topics[text] = tuple(text.split(_SEPARATOR)) if text else ()
+        return topics
