@@ -2,10 +2,11 @@
 
 Exit codes: 0 all good; 1 fatal (bad config, unreadable source; nothing
 written); 2 usage; 3 feeds written (or links checked) but some files were
-rejected; 4 another run holds the lock; 6 a deploy failed or was refused (files
-already uploaded stay whole; the next deploy carries on); 7 the shrink guard
-refused the build (nothing written); 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM,
-129 SIGHUP), no file left half-written.
+rejected; 4 another run holds the lock; 5 (check-links --fail-on-dead) a link is
+confirmed dead; 6 a deploy failed or was refused (files already uploaded stay
+whole; the next deploy carries on); 7 the shrink guard refused the build
+(nothing written); 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129
+SIGHUP), no file left half-written.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ EXIT_FATAL = 1
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_LOCKED = 4
+EXIT_DEAD_LINKS = 5
 EXIT_DEPLOY = 6
 EXIT_SHRINK = 7
 EXIT_SIGNAL = 128  # + the signal's number
@@ -100,6 +102,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     _site_options(c)
     c.add_argument("--json", action="store_true", help="print every result as JSON on stdout")
+    c.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="report on stdout: a table (default) or Markdown for a CI comment",
+    )
+    c.add_argument(
+        "--verbose", action="store_true", help="list every problem link, not the first 20"
+    )
+    c.add_argument(
+        "--fail-on-dead",
+        action="store_true",
+        help=f"exit {EXIT_DEAD_LINKS} when a link is confirmed dead",
+    )
     _link_options(c)
     c.set_defaults(out=None, base_url=None, max_items=None, include_drafts=None, quiet=False)
     _add_serve_parser(commands)
@@ -175,6 +191,18 @@ def _link_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--per-host", type=int, metavar="N", help="requests at a time to one host (default: 4)"
+    )
+    parser.add_argument(
+        "--url-deadline",
+        type=float,
+        metavar="S",
+        help="seconds one link may take, retries and redirects included (default: 45)",
+    )
+    parser.add_argument(
+        "--run-deadline",
+        type=float,
+        metavar="S",
+        help="seconds all link checks may take; the rest wait for the next run (default: 900)",
     )
     parser.add_argument(
         "--fresh",
@@ -284,8 +312,10 @@ def _deploy_changes(args: argparse.Namespace, config: Config) -> DeploySettings:
 
 def _link_changes(args: argparse.Namespace) -> dict[str, object]:
     changes: dict[str, object] = {}
-    if getattr(args, "timeout", None) is not None:
-        changes["timeout"] = positive_seconds(args.timeout, "--timeout")
+    for flag in ("timeout", "url_deadline", "run_deadline"):
+        if getattr(args, flag, None) is not None:
+            where = f"--{flag.replace('_', '-')}"
+            changes[flag] = positive_seconds(getattr(args, flag), where)
     for flag in ("concurrency", "per_host"):
         value = getattr(args, flag, None)
         if value is not None:
@@ -327,6 +357,8 @@ def _print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
 
 
 def _print_dead_links(report: BuildReport) -> None:
+    for story in report.dead_links:
+        print(f"{story.action}: {story.path}: {story.url}: {story.reason}", file=sys.stderr)
     print(
         f"articles with a confirmed dead link: {report.dropped_dead} dropped, "
         f"{report.flagged_dead} flagged",
@@ -373,7 +405,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 def _deploy(config: Config, args: argparse.Namespace) -> DeployReport:
     from .deploy import deploy_folder
 
-    progress = _ProgressLine("uploading") if sys.stderr.isatty() and not args.quiet else None
+    progress = _UploadLine() if sys.stderr.isatty() and not args.quiet else None
     started = time.monotonic()
     try:
         deployed = deploy_folder(
@@ -427,9 +459,18 @@ def run_check_links(args: argparse.Namespace) -> int:
             progress.clear()
     for rejection in loaded.rejections:
         print(f"rejected: {rejection}", file=sys.stderr)
+    from .links.report import cited_by, format_markdown, format_table
+
+    files = cited_by(loaded.articles, config.include_drafts)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_dict(files), ensure_ascii=False, indent=2))
+    elif args.format == "markdown":
+        print(format_markdown(report, files), end="")
+    else:
+        print(format_table(report, files, limit=None if args.verbose else 20), end="")
     _print_link_summary(report)
+    if args.fail_on_dead and report.confirmed_dead:
+        return EXIT_DEAD_LINKS
     return EXIT_REJECTED if loaded.rejections else EXIT_OK
 
 
@@ -438,6 +479,19 @@ def _progress_line(quiet: bool) -> _ProgressLine | None:
 
 
 def _print_link_summary(report: LinkReport) -> None:
+    if report.network_down is not None:
+        failed, hosts = report.network_down
+        print(
+            f"warning: the network looks down: {failed} of {hosts} hosts could not be resolved "
+            "or reached; those results are kept for minutes only, and no link counts as dead",
+            file=sys.stderr,
+        )
+    if report.unfinished:
+        print(
+            f"warning: the run's deadline passed with {report.unfinished} links unchecked; "
+            "the next run checks them",
+            file=sys.stderr,
+        )
     counts = report.counts()
     print(
         f"{len(report.results)} links ({report.cache_hits} from the cache): "
@@ -449,16 +503,39 @@ def _print_link_summary(report: LinkReport) -> None:
 
 
 class _ProgressLine:
-    """A one-line counter on a terminal's stderr, redrawn in place."""
+    """A one-line counter on a terminal's stderr, redrawn in place at most 10 times a second."""
 
-    def __init__(self, label: str = "checking links") -> None:
-        self.label = label
+    def __init__(self) -> None:
+        self.started = self.drawn = time.monotonic()
 
-    def __call__(self, done: int, total: int) -> None:
-        width = 30
+    def __call__(self, done: int, total: int, dead: int) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.1 and done < total:
+            return
+        self.drawn = now
+        width = 24
         filled = width * done // max(total, 1)
         bar = "#" * filled + "." * (width - filled)
-        print(f"\r{self.label} [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+        rate = done / max(now - self.started, 1e-9)
+        eta = f"{(total - done) / rate:.0f} s left" if rate > 0 else "?"
+        print(
+            f"\rchecking links [{bar}] {done}/{total}, {rate:.0f}/s, {eta}, {dead} dead\033[K",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def clear(self) -> None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+class _UploadLine:
+    """A deploy's upload counter on a terminal's stderr, redrawn in place."""
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = 24 * done // max(total, 1)
+        bar = "#" * filled + "." * (24 - filled)
+        print(f"\ruploading [{bar}] {done}/{total}\033[K", end="", file=sys.stderr, flush=True)
 
     def clear(self) -> None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)

@@ -40,6 +40,8 @@ class FeedPolicy:
     min_quality: int | None = None
     max_age_days: float | None = None
     enabled: bool = True
+    icon: str | None = None  # absolute image URLs; see docs/feed-format.md
+    logo: str | None = None
 
 
 class OnDead(StrEnum):
@@ -64,6 +66,9 @@ class LinkPolicy:
     ttl_dead: timedelta = timedelta(hours=6)
     ttl_blocked: timedelta = timedelta(hours=24)
     ttl_unknown: timedelta = timedelta(hours=1)
+    url_deadline: float = 45.0  # seconds one URL may take: every attempt, hop and wait
+    run_deadline: float = 900.0  # seconds one check run may take; the rest waits for the next
+    network_down_minutes: float = 5.0  # how long failures are kept when the network looked down
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ class Config:
     hubs: tuple[str, ...] = ()  # WebSub hubs to advertise and ping
     archives: bool = False  # RFC 5005 archive pages beyond max_items
     stylesheet: bool = True  # write feed.xsl and point RSS and Atom at it
+    icon: str | None = None  # the site's icon and logo: absolute image URLs
+    logo: str | None = None
     topics: Mapping[str, FeedPolicy] = field(default_factory=dict)
     providers: Mapping[str, FeedPolicy] = field(default_factory=dict)
     links: LinkPolicy = LinkPolicy()
@@ -100,7 +107,10 @@ class Config:
         return urlsplit(self.base_url).hostname or "localhost"
 
 
-_POLICY_KEYS = {"title", "description", "max_items", "min_quality", "max_age_days", "enabled"}
+_POLICY_KEYS = {
+    *("title", "description", "max_items", "min_quality", "max_age_days", "enabled"),
+    *("icon", "logo"),
+}
 _TOP_KEYS = {
     "title",
     "description",
@@ -117,6 +127,8 @@ _TOP_KEYS = {
     "hubs",
     "archives",
     "stylesheet",
+    "icon",
+    "logo",
     "topics",
     "providers",
     "links",
@@ -138,6 +150,9 @@ _LINK_KEYS = {
     "ttl_dead",
     "ttl_blocked",
     "ttl_unknown",
+    "url_deadline",
+    "run_deadline",
+    "network_down_minutes",
 }
 
 
@@ -191,6 +206,8 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         ),
         archives=_bool(raw.get("archives", False), f"{where}: archives"),
         stylesheet=_bool(raw.get("stylesheet", True), f"{where}: stylesheet"),
+        icon=_opt_url(raw.get("icon"), f"{where}: icon"),
+        logo=_opt_url(raw.get("logo"), f"{where}: logo"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
         providers=_policies(raw.get("providers", {}), f"{where}: providers"),
         links=_link_policy(raw.get("links", {}), f"{where}: links"),
@@ -231,6 +248,10 @@ def _absolute_url(url: str, where: str) -> str:
     return url
 
 
+def _opt_url(value: object, where: str) -> str | None:
+    return None if value is None else _absolute_url(_str(value, where), where)
+
+
 def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where} must be a table")
@@ -247,6 +268,8 @@ def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
             min_quality=_opt_int(value.get("min_quality"), f"{here}: min_quality"),
             max_age_days=_opt_number(value.get("max_age_days"), f"{here}: max_age_days"),
             enabled=_bool(value.get("enabled", True), f"{here}: enabled"),
+            icon=_opt_url(value.get("icon"), f"{here}: icon"),
+            logo=_opt_url(value.get("logo"), f"{here}: logo"),
         )
     return policies
 
@@ -259,6 +282,9 @@ def _link_policy(raw: object, where: str) -> LinkPolicy:
     on_dead = raw.get("on_dead", default.on_dead.value)
     if on_dead not in {o.value for o in OnDead}:
         raise ConfigError(f'{where}: on_dead must be "drop", "flag" or "keep", got {on_dead!r}')
+
+    def seconds(key: str, fallback: float) -> float:
+        return positive_seconds(raw.get(key, fallback), f"{where}: {key}")
 
     def hours(key: str, fallback: timedelta) -> timedelta:
         value = _opt_number(raw.get(key), f"{where}: {key}")
@@ -277,7 +303,20 @@ def _link_policy(raw: object, where: str) -> LinkPolicy:
         ttl_dead=hours("ttl_dead", default.ttl_dead),
         ttl_blocked=hours("ttl_blocked", default.ttl_blocked),
         ttl_unknown=hours("ttl_unknown", default.ttl_unknown),
+        url_deadline=seconds("url_deadline", default.url_deadline),
+        run_deadline=seconds("run_deadline", default.run_deadline),
+        network_down_minutes=_positive_number(
+            raw.get("network_down_minutes", default.network_down_minutes),
+            f"{where}: network_down_minutes",
+            "minutes",
+        ),
     )
+
+
+def _positive_number(value: object, where: str, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where} must be a number of {unit} above 0, got {value!r}")
+    return float(value)
 
 
 def positive_seconds(value: object, where: str) -> float:

@@ -27,7 +27,6 @@ from .model import (
     LinkResult,
     LinkState,
     LoadResult,
-    Provider,
     Selection,
 )
 from .taxonomy import Taxonomy, build_taxonomy, normalize_name
@@ -253,7 +252,7 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
-    articles = [_with_provider(a, taxonomy.provider(a.provider)) for a in articles]
+    articles = [_resolved(a, taxonomy) for a in articles]
 
     site: Feed[ArticleHead] = Feed(
         kind=FeedKind.SITE,
@@ -262,6 +261,8 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
         title=config.title,
         description=config.description or f"Latest news from {config.title}",
         items=(),
+        icon=config.icon,
+        logo=config.logo,
     )
     limits = _limits(config, None)
     feeds = _feed_and_archives(site, _select(articles, limits, now), limits, config.archives)
@@ -285,8 +286,13 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     )
 
 
-def _with_provider(article: ArticleHead, provider: Provider | None) -> ArticleHead:
-    return article if provider == article.provider else replace(article, provider=provider)
+def _resolved(article: ArticleHead, taxonomy: Taxonomy) -> ArticleHead:
+    """The article with its provider as the taxonomy knows it and its topics' slugs."""
+    provider = taxonomy.provider(article.provider)
+    slugs = tuple(topic.slug for topic in map(taxonomy.topic, article.topics) if topic is not None)
+    if provider == article.provider and slugs == article.topic_slugs:
+        return article
+    return replace(article, provider=provider, topic_slugs=slugs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +368,14 @@ def _policy_feeds(
         if policy is not None and not policy.enabled:
             continue
         limits = _limits(config, policy)
+        # Branding: the feed's own config, else the provider's logo, else the site's;
+        # a pair is never mixed from two sources.
+        if policy is not None and (policy.icon or policy.logo):
+            icon, logo = policy.icon, policy.logo
+        elif group.icon:
+            icon = logo = group.icon
+        else:
+            icon, logo = config.icon, config.logo
         feed: Feed[ArticleHead] = Feed(
             kind=kind,
             key=slug,
@@ -370,7 +384,8 @@ def _policy_feeds(
             description=(policy.description if policy and policy.description else None)
             or group.description,
             items=(),
-            icon=group.icon,
+            icon=icon,
+            logo=logo,
         )
         selected = _select(group.items, limits, now)
         feeds.extend(_feed_and_archives(feed, selected, limits, config.archives))
@@ -407,6 +422,8 @@ def _custom_feeds(
             title=spec.title,
             description=spec.description or f"{spec.title}, selected by {config.title}",
             items=(),
+            icon=config.icon,
+            logo=config.logo,
         )
         selected = _select([a for a in articles if accepts(a, slugs_of(a))], limits, now)
         if not selected:  # only an empty feed needs a date of its own
@@ -430,7 +447,12 @@ def _top_feeds(
     newest = _newest(articles)
 
     def top_feed(
-        key: str, folder: str, title: str, description: str, items: Sequence[ArticleHead]
+        key: str,
+        folder: str,
+        title: str,
+        description: str,
+        items: Sequence[ArticleHead],
+        brand: Feed[ArticleHead] | None = None,
     ) -> Feed[ArticleHead]:
         ranked = top_stories(_select(items, floor, now), spec, now)
         return Feed(
@@ -443,6 +465,9 @@ def _top_feeds(
             total=len(ranked),
             ranks=tuple(rank for rank, _ in ranked),
             updated=None if ranked else newest,
+            # A topic's top stories wear the topic feed's branding; the site's, the site's.
+            icon=brand.icon if brand else config.icon,
+            logo=brand.logo if brand else config.logo,
         )
 
     days = f"{spec.window_days:g} day{'' if spec.window_days == 1 else 's'}"
@@ -472,6 +497,7 @@ def _top_feeds(
                         f"Top stories: {name} — {config.title}",
                         f"The best stories about {name} of the last {days}, from {config.title}",
                         members.get(feed.key, []),
+                        feed,
                     )
                 )
     return result
@@ -481,27 +507,46 @@ def _newest(articles: Sequence[ArticleHead]) -> datetime | None:
     return max((a.updated_at for a in articles), default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLinkStory:
+    """A story the link policy acted on: its file, its URL, what was done and why."""
+
+    path: str
+    url: str
+    action: str  # "dropped" or "flagged"
+    reason: str  # e.g. "HTTP 404 Not Found; dead since 2024-06-01 12:00 UTC, 3 checks"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "url": self.url, "action": self.action, "reason": self.reason}
+
+
 def apply_link_policy(
     articles: Iterable[ArticleHead], links: Mapping[str, LinkResult], policy: LinkPolicy
-) -> tuple[tuple[ArticleHead, ...], int, int]:
+) -> tuple[tuple[ArticleHead, ...], tuple[DeadLinkStory, ...]]:
     """Drop or flag the articles whose link is confirmed dead, as ``policy.on_dead`` says.
 
     Only a link seen dead on two checks at least ``confirm_after`` apart
     counts; blocked, unknown and skipped links never cost an article. Returns
-    the articles kept (in their order), how many were dropped and how many
-    flagged (``link_state="dead"``).
+    the articles kept (in their order, flagged ones with ``link_state=DEAD``)
+    and a record of each story dropped or flagged, in the articles' order.
     """
     kept: list[ArticleHead] = []
-    dropped = flagged = 0
+    acted: list[DeadLinkStory] = []
     for article in articles:
         result = links.get(article.url)
         if result is None or not result.confirmed_dead(policy.confirm_after):
             kept.append(article)
         elif policy.on_dead is OnDead.DROP:
-            dropped += 1
+            acted.append(DeadLinkStory(article.path, article.url, "dropped", _why(result)))
         elif policy.on_dead is OnDead.FLAG:
             kept.append(replace(article, link_state=LinkState.DEAD))
-            flagged += 1
+            acted.append(DeadLinkStory(article.path, article.url, "flagged", _why(result)))
         else:
             kept.append(article)
-    return tuple(kept), dropped, flagged
+    return tuple(kept), tuple(acted)
+
+
+def _why(result: LinkResult) -> str:
+    what = result.error or (f"HTTP {result.http_status}" if result.http_status else "dead")
+    since = f"{result.dead_since:%Y-%m-%d %H:%M} UTC" if result.dead_since else "?"
+    return f"{what}; dead since {since}, {result.dead_checks} checks"

@@ -32,6 +32,7 @@ class Related:
     title: str
     url: str
     provider: str | None = None
+    published: datetime | None = None  # its publishedDateTime, when the source gives one
 
 
 class ArticleKind(StrEnum):
@@ -90,6 +91,11 @@ class ArticleHead:
     digest: str = ""  # hash of the parsed content; a feed re-renders when one of its items' changes
     # Set by the link policy: DEAD when the story's link is confirmed dead and kept flagged.
     link_state: LinkState | None = None
+    # When the rendered content last changed (set from the state); Atom <updated>
+    # and JSON Feed date_modified show it. None: never edited since first seen.
+    modified: datetime | None = None
+    # The taxonomy's slug of each of ``topics`` (its feed's folder name); set when grouping.
+    topic_slugs: tuple[str, ...] = ()
 
     @property
     def updated_at(self) -> datetime:
@@ -160,7 +166,8 @@ class Feed(Generic[Item]):
     description: str
     items: tuple[Item, ...]
     total: int = 0  # items selected before max_items cut the list
-    icon: str | None = None
+    icon: str | None = None  # a small square image (favicon size)
+    logo: str | None = None  # a larger one; either stands in for the other
     # RFC 5005 archives: page 0 is the subscription document, which links to
     # the newest of ``pages`` archive pages; page k >= 1 is an archive page.
     page: int = 0

@@ -36,10 +36,11 @@ from .store.builds import finish_build, last_build, last_report_of, start_build
 from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
+    from .group import DeadLinkStory
     from .links import LinkReport
 
-# (URLs done, URLs to check): a link check's progress.
-Progress = Callable[[int, int], None]
+# (URLs done, URLs to check, dead so far): a link check's progress.
+Progress = Callable[[int, int, int], None]
 Result = TypeVar("Result")
 
 
@@ -132,10 +133,10 @@ def _stages(
     from .render.site import subscriptions
     from .write import write_site
 
-    dropped = flagged = 0
+    dead_links: tuple[DeadLinkStory, ...] = ()
     if links is not None:
         results = {r.url: r for r in links.results}
-        kept, dropped, flagged = apply_link_policy(loaded.articles, results, config.links)
+        kept, dead_links = apply_link_policy(loaded.articles, results, config.links)
         loaded = replace(loaded, articles=kept)
     if needs_excerpts(config):  # keywords are matched in the excerpt too
         loaded = replace(loaded, excerpts=excerpts_of(loaded.articles, cache))
@@ -153,8 +154,9 @@ def _stages(
         files_read=loaded.files_read,
         rejected=loaded.rejections,
         warnings=loaded.notes + selection.warnings + report.warnings,
-        dropped_dead=dropped,
-        flagged_dead=flagged,
+        dropped_dead=sum(story.action == "dropped" for story in dead_links),
+        flagged_dead=sum(story.action == "flagged" for story in dead_links),
+        dead_links=dead_links,
         topics_from_keywords=selection.keyword_topics,
         scheduled=selection.scheduled,
         next_release=selection.next_release,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .model import Rejection
 
 if TYPE_CHECKING:
+    from .group import DeadLinkStory
     from .links import LinkReport
 
 
@@ -39,6 +40,7 @@ class BuildReport:
     scheduled: int = 0  # dated in the future: held back until their date
     next_release: datetime | None = None  # when the next of those is due
     link_report: LinkReport | None = None  # with build --check-links
+    dead_links: tuple[DeadLinkStory, ...] = ()  # each story dropped or flagged, and why
     changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds written: for WebSub
 
     def to_dict(self) -> dict[str, object]:
@@ -59,6 +61,7 @@ class BuildReport:
             "nothing_changed": self.skipped,
             "dropped_dead": self.dropped_dead,
             "flagged_dead": self.flagged_dead,
+            "dead_links": [story.to_dict() for story in self.dead_links],
             "topics_from_keywords": self.topics_from_keywords,
             "scheduled": self.scheduled,
             "next_release": _iso(self.next_release),

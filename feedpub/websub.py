@@ -9,13 +9,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import httpx
 
-from . import __version__
+from .links.retry import USER_AGENT, Retrying, is_transient, parse_retry_after
 
-USER_AGENT = f"feedpub/{__version__} (+https://pypi.org/project/feedpub/)"
-ATTEMPTS = 3
+# A hub is one server asked a few times in a row: back off from half a second.
+RETRYING = Retrying(attempts=3, backoff=1.0, max_backoff=4.0, retry_after_cap=10.0)
 
 
 def ping_hubs(
@@ -50,18 +51,22 @@ def ping_hubs(
 def _publish(
     client: httpx.Client, hub: str, url: str, sleep: Callable[[float], None]
 ) -> str | None:
-    problem = None
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            sleep(0.25 * 2**attempt * (1 + random.random()))  # backoff with jitter
+    retry = 0
+    while True:
+        retry_after: float | None = None
         try:
             response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})
         except httpx.HTTPError as e:
             problem = f"{type(e).__name__}: {e}"
-            continue
-        if response.is_success:
-            return None
-        problem = f"HTTP {response.status_code}"
-        if response.status_code < 500 and response.status_code != 429:
-            break  # the hub refused: asking again will not help
-    return problem
+        else:
+            if response.is_success:
+                return None
+            problem = f"HTTP {response.status_code}"
+            if not is_transient(response.status_code):
+                return problem  # the hub refused: asking again will not help
+            retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        retry += 1
+        wait = RETRYING.wait_before(retry, retry_after, random.random())
+        if wait is None:
+            return problem
+        sleep(wait)

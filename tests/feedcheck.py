@@ -54,8 +54,13 @@ def check_rss(path: Path, self_url: str) -> list[str]:
         assert _absolute(item.findtext("link") or ""), "item link is absolute"
         dates.append(parsedate_to_datetime(item.findtext("pubDate") or ""))
         assert item.find(f"{{{MEDIA}}}group") is None, "media:content directly in the item"
-        for media in item.findall(f"{{{MEDIA}}}content"):
-            assert _absolute(media.get("url") or "") and media.get("medium") == "image"
+        _check_media(item)
+        enclosures = item.findall("enclosure")
+        assert len(enclosures) <= 1, "RSS 2.0 allows one enclosure per item"
+        for enclosure in enclosures:
+            assert _absolute(enclosure.get("url") or "")
+            assert (enclosure.get("type") or "").startswith("image/")
+            assert (enclosure.get("length") or "").isdigit()
         assert (item.findtext(f"{{{DC}}}creator") or "").strip(), "every item names its author"
         ids.append(guid.text)
     assert len(set(ids)) == len(ids), "guids are unique"
@@ -97,6 +102,7 @@ def check_atom(path: Path, self_url: str) -> list[str]:
         content = entry.find(f"{a}content")
         assert content is not None and content.get("type") == "html"
         assert entry.find(f"{{{MEDIA}}}group") is None
+        _check_media(entry)
         ids.append(entry_id)
     assert len(set(ids)) == len(ids), "entry ids are unique"
     assert len(set(updates)) == len(updates), "no two entries share an updated value"
@@ -118,7 +124,8 @@ def check_jsonfeed(path: Path, feed_url: str) -> list[str]:
         assert isinstance(item.get("content_html") or item.get("content_text"), str)
         assert RFC3339.match(item["date_published"])
         assert _absolute(item["url"])
-        assert "author" not in item
+        assert item["author"] == item["authors"][0], "the 1.0 author repeats the first author"
+        assert item["_feedpub"]["type"] in ("article", "video")
         for author in item.get("authors", []):
             assert isinstance(author["name"], str) and author["name"]
             if "avatar" in author:
@@ -128,6 +135,18 @@ def check_jsonfeed(path: Path, feed_url: str) -> list[str]:
         ids.append(item["id"])
     assert len(set(ids)) == len(ids), "item ids are unique in the feed"
     return ids
+
+
+def _check_media(item: etree._Element) -> None:
+    """Media RSS: an image's media:content has a URL; a video's a media:player instead."""
+    for media in item.findall(f"{{{MEDIA}}}content"):
+        if media.get("medium") == "video":
+            player = media.find(f"{{{MEDIA}}}player")
+            assert player is not None and _absolute(player.get("url") or "")
+        else:
+            assert _absolute(media.get("url") or "") and media.get("medium") == "image"
+    for thumbnail in item.findall(f"{{{MEDIA}}}thumbnail"):
+        assert _absolute(thumbnail.get("url") or "")
 
 
 def check_feed_folder(out: Path, folder: str, base_url: str) -> list[str]:

@@ -26,7 +26,9 @@ class LinkServer:
     /ok 200 · /moved 301 → /ok · /loop/a ⇄ /loop/b 302 · /missing 404 · /gone 410 ·
     /flaky 500 once, then 200 · /broken 500 · /busy 429 with Retry-After: 1 once, then 200 ·
     /forbidden 403 · /no-head HEAD 405, GET 200 · /teapot 418 · /slow answers after 5 s ·
-    /reset resets the connection · /delay?ms=N 200 after N ms · /to?url=U 302 → U
+    /reset resets the connection · /delay?ms=N 200 after N ms · /to?url=U 302 → U ·
+    /stall/N?after=S 503 with Retry-After: S twice (per query), then 302 → /stall/N+1
+    (200 at N = 11)
     """
 
     def __init__(self) -> None:
@@ -34,6 +36,7 @@ class LinkServer:
         self.hits: Counter[tuple[str, str]] = Counter()  # (method, path)
         self.by_path: Counter[str] = Counter()
         self.by_host: Counter[str] = Counter()
+        self.by_target: Counter[str] = Counter()  # path and query: /stall counts per chain
         self.user_agents: set[str] = set()
         self.connections = 0
         self.in_flight: Counter[str] = Counter()  # per Host, and "*" for all
@@ -146,6 +149,15 @@ def _handler(server: LinkServer) -> type[BaseHTTPRequestHandler]:
                 server.closing.wait(5)
             elif path == "/delay":
                 time.sleep(int(query["ms"][0]) / 1000)
+            elif path.startswith("/stall/"):
+                hop = int(path.rpartition("/")[2])
+                with server.lock:
+                    server.by_target[self.path] += 1
+                    asked = server.by_target[self.path]
+                if asked <= 2:
+                    status, headers = 503, {"Retry-After": query["after"][0]}
+                elif hop < 11:
+                    status, headers = 302, {"Location": f"/stall/{hop + 1}?{parts.query}"}
             elif path == "/to":
                 status, headers = 302, {"Location": query["url"][0]}
             elif path == "/reset":
@@ -157,7 +169,7 @@ def _handler(server: LinkServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 self.close_connection = True
                 return
-            elif path not in ("/ok", "/busy", "/no-head"):
+            elif path not in ("/ok", "/busy", "/no-head") and not path.startswith("/stall/"):
                 status = 404
             server.finished(host)
             self.send_response(status)

@@ -476,8 +476,10 @@ def test_one_file_cannot_make_thousands_of_feeds_or_warnings(tmp_path: Path) -> 
     assert result.article is not None
     assert result.article.topics == tuple(f"t{i}" for i in range(20))
     assert result.notes[0] == "many.md: 20,000 topics; only the first 20 are published"
+    assert result.notes[1] == "many.md: 20,000 images; only the first 10 are read"
     assert len(result.notes) == 6
-    assert result.notes[-1] == "many.md: and 19,996 more like these"
+    # Only the first 10 images are read at all: 10 notes for them, 5 notes shown in all.
+    assert result.notes[-1] == "many.md: and 7 more like these"
 
 
 def test_a_thousand_stories_at_one_instant_still_get_distinct_dates() -> None:

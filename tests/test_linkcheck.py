@@ -10,7 +10,10 @@ import asyncio
 import ipaddress
 import json
 import operator
-from collections.abc import Callable, Iterator
+import socket
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -24,12 +27,13 @@ import pytest
 from feedpub.cli import main
 from feedpub.config import LinkPolicy, OnDead, parse_config
 from feedpub.errors import ConfigError
-from feedpub.group import apply_link_policy
+from feedpub.group import DeadLinkStory, apply_link_policy
 from feedpub.links.check import (
     USER_AGENT,
     LinkChecker,
     LinkReport,
     Retrying,
+    _Slots,
     check_links,
     parse_retry_after,
 )
@@ -37,6 +41,7 @@ from feedpub.links.history import record_check
 from feedpub.links.safenet import PinnedBackend, address_refusal
 from feedpub.model import Article, LinkResult, LinkState
 from feedpub.store import State
+from feedpub.store.links import load_links
 from tests.conftest import article_text
 from tests.linkserver import LinkServer, fake_resolver
 
@@ -268,10 +273,12 @@ def test_a_long_retry_after_is_not_waited_for() -> None:
 
 def test_progress_is_reported_for_every_url(link_server: LinkServer) -> None:
     policy = LinkPolicy(allow_private=True)
-    seen: list[tuple[int, int]] = []
-    urls = [link_server.url(f"/ok?n={i}") for i in range(5)]
-    check_links(urls, policy, checker=checker(policy), progress=lambda d, t: seen.append((d, t)))
-    assert seen == [(i, 5) for i in range(1, 6)]
+    seen: list[tuple[int, int, int]] = []
+    urls = [link_server.url(f"/ok?n={i}") for i in range(4)] + [link_server.url("/missing")]
+    check_links(urls, policy, checker=checker(policy), progress=lambda *counts: seen.append(counts))
+    assert [(done, total) for done, total, _ in seen] == [(i, 5) for i in range(1, 6)]
+    dead = [dead for _, _, dead in seen]
+    assert dead == sorted(dead) and dead[-1] == 1  # the dead ones so far
 
 
 # --- safety ----------------------------------------------------------------------------
@@ -286,13 +293,17 @@ def test_without_allow_private_local_links_are_skipped_unrequested(
         link_server.url("/ok", host="news.test"),  # a name that resolves to 127.0.0.1
         f"http://[::1]:{link_server.port}/ok",
         f"http://0.0.0.0:{link_server.port}/ok",
+        f"http://[::127.0.0.1]:{link_server.port}/ok",
+        f"http://[::ffff:0:127.0.0.1]:{link_server.port}/ok",
     ]
     report = check_links(urls, policy, checker=checker(policy))
-    assert [r.state for r in report.results] == [LinkState.SKIPPED] * 4
+    assert [r.state for r in report.results] == [LinkState.SKIPPED] * 6
     by_url = {r.url: r.error for r in report.results}
     assert by_url[urls[0]] == "127.0.0.1 is a loopback address"
     assert by_url[urls[1]] == "news.test resolves to 127.0.0.1, a loopback address"
     assert by_url[urls[3]] == "0.0.0.0 is an unspecified address"
+    assert by_url[urls[4]] == "::127.0.0.1 is a loopback address"
+    assert by_url[urls[5]] == "::ffff:0:127.0.0.1 is a loopback address"
     assert report.requests == 0 and link_server.requests == 0
 
 
@@ -392,6 +403,25 @@ def test_dead_by_dns_needs_a_working_resolver() -> None:
         ("fd00:ec2::254", "a cloud metadata address", "a cloud metadata address"),
         ("0.0.0.0", "an unspecified address", "an unspecified address"),
         ("224.0.0.1", "a multicast address", "a multicast address"),
+        # IPv6 forms that carry an IPv4 address are judged by it
+        ("::127.0.0.1", "a loopback address", None),  # IPv4-compatible
+        ("::ffff:0:127.0.0.1", "a loopback address", None),  # IPv4-translated
+        ("::ffff:0:10.0.0.1", "a private address", None),
+        ("2002:7f00:1::", "a loopback address", None),  # 6to4 of 127.0.0.1
+        ("64:ff9b::127.0.0.1", "a loopback address", None),  # NAT64
+        ("64:ff9b:1::c0a8:101", "a private address", None),  # NAT64, local-use prefix
+        ("::8.8.8.8", None, None),
+        ("::ffff:8.8.8.8", None, None),
+        ("fec0::1", "a site-local address", None),
+        # the metadata service, however it is spelled, even with allow_private
+        ("100.100.100.200", "a cloud metadata address", "a cloud metadata address"),
+        ("::169.254.169.254", "a cloud metadata address", "a cloud metadata address"),
+        ("::ffff:169.254.169.254", "a cloud metadata address", "a cloud metadata address"),
+        ("::ffff:0:169.254.169.254", "a cloud metadata address", "a cloud metadata address"),
+        ("2002:a9fe:a9fe::", "a cloud metadata address", "a cloud metadata address"),
+        ("64:ff9b::a9fe:a9fe", "a cloud metadata address", "a cloud metadata address"),
+        ("64:ff9b::100.100.100.200", "a cloud metadata address", "a cloud metadata address"),
+        ("::ffff:100.100.100.200", "a cloud metadata address", "a cloud metadata address"),
         ("ff02::1", "a multicast address", "a multicast address"),
     ],
 )
@@ -466,16 +496,23 @@ def test_the_policy_drops_flags_or_keeps_only_confirmed_dead_links() -> None:
         "https://unknown/": replace(_check(LinkState.UNKNOWN, 0), url="https://unknown/"),
     }
     articles = [_article(u) for u in [*links, "https://unchecked/"]]
-    kept, dropped, flagged = apply_link_policy(articles, links, LinkPolicy())
+    kept, acted = apply_link_policy(articles, links, LinkPolicy())
     assert [a.url for a in kept] == [a.url for a in articles if a.url != "https://dead/"]
-    assert (dropped, flagged) == (1, 0)
-    kept, dropped, flagged = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.FLAG))
-    assert (len(kept), dropped, flagged) == (5, 0, 1)
+    assert acted == (
+        DeadLinkStory(
+            path="https://dead/",
+            url="https://dead/",
+            action="dropped",
+            reason="HTTP 404; dead since 2024-06-01 12:00 UTC, 2 checks",
+        ),
+    )
+    kept, acted = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.FLAG))
+    assert len(kept) == 5 and [(s.url, s.action) for s in acted] == [("https://dead/", "flagged")]
     assert [a.link_state for a in kept] == ["dead", None, None, None, None]
-    kept, dropped, flagged = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.KEEP))
-    assert (kept, dropped, flagged) == (tuple(articles), 0, 0)
+    kept, acted = apply_link_policy(articles, links, LinkPolicy(on_dead=OnDead.KEEP))
+    assert (kept, acted) == (tuple(articles), ())
     strict = LinkPolicy(confirm_after=timedelta(hours=3))
-    assert apply_link_policy(articles, links, strict)[1] == 0
+    assert apply_link_policy(articles, links, strict)[1] == ()
 
 
 # --- config ----------------------------------------------------------------------------
@@ -558,7 +595,7 @@ def test_check_links_json(
     document = json.loads(captured.out)
     assert set(document) == {"links", "summary"}
     assert [set(link) for link in document["links"]] == [
-        {"url", "state", "http_status", "final_url", "error", "checked_at"}
+        {"url", "state", "http_status", "final_url", "error", "checked_at", "files"}
     ] * 4
     states = {link["url"].rpartition("/")[2]: link["state"] for link in document["links"]}
     assert states == {"ok": "alive", "missing": "dead", "forbidden": "blocked", "teapot": "unknown"}
@@ -642,3 +679,199 @@ def test_bad_link_flags_are_fatal(link_site: Path, capsys: pytest.CaptureFixture
     assert "--per-host must be at least 1, got 0" in capsys.readouterr().err
     assert main(["check-links", "--config", str(link_site), "--timeout", "0"]) == 1
     assert "--timeout must be a number of seconds above 0" in capsys.readouterr().err
+
+
+# --- deadlines ---------------------------------------------------------------------------
+
+
+def _recorded_sleep(sleeps: list[float]) -> Callable[[float], Awaitable[None]]:
+    async def sleep(seconds: float) -> None:  # counts against the deadline without waiting
+        sleeps.append(seconds)
+
+    return sleep
+
+
+def test_a_retry_after_past_the_url_deadline_is_not_waited_for(link_server: LinkServer) -> None:
+    sleeps: list[float] = []
+    policy = LinkPolicy(allow_private=True, url_deadline=5)
+    url = link_server.url("/stall/0?after=30")
+    run = checker(policy, retrying=Retrying(), sleep=_recorded_sleep(sleeps))
+    [result] = check_links([url], policy, checker=run).results
+    assert (result.state, result.http_status) == (LinkState.UNKNOWN, 503)
+    assert result.error == (
+        "HTTP 503 Service Unavailable (not retried: a 30 s wait would pass the per-URL "
+        "deadline of 5 s)"
+    )
+    assert sleeps == [] and link_server.requests == 1
+
+
+def test_retries_and_redirect_hops_share_one_url_deadline(link_server: LinkServer) -> None:
+    url = link_server.url("/stall/0?after=1")
+    sleeps: list[float] = []
+    unbounded = LinkPolicy(allow_private=True, url_deadline=1000)
+    run = checker(unbounded, retrying=Retrying(), sleep=_recorded_sleep(sleeps))
+    [result] = check_links([url], unbounded, checker=run).results
+    # Without a deadline worth the name: two waits on each of 11 hops, then too many redirects.
+    assert sleeps == [1.0] * 22 and result.error == "more than 10 redirects"
+
+    sleeps.clear()
+    url = link_server.url("/stall/0?after=1&run=2")  # a fresh chain
+    bounded = LinkPolicy(allow_private=True, url_deadline=3.5)
+    run = checker(bounded, retrying=Retrying(), sleep=_recorded_sleep(sleeps))
+    [result] = check_links([url], bounded, checker=run).results
+    assert sleeps == [1.0, 1.0, 1.0]  # hop 0 twice, hop 1 once: a fourth would pass 3.5 s
+    assert (result.state, result.http_status) == (LinkState.UNKNOWN, 503)
+    assert result.final_url == link_server.url("/stall/1?after=1&run=2")
+    assert result.error is not None and "per-URL deadline of 3.5 s" in result.error
+
+
+def test_a_slow_answer_is_cut_at_the_url_deadline_and_not_retried(
+    link_server: LinkServer,
+) -> None:
+    policy = LinkPolicy(allow_private=True, timeout=5, url_deadline=0.3)
+    report = check_links([link_server.url("/slow")], policy, checker=checker(policy))
+    [result] = report.results
+    assert result.state is LinkState.UNKNOWN and report.requests == 1
+    assert result.error == "out of time: no final answer within the per-URL deadline of 0.3 s"
+
+
+def test_the_run_deadline_leaves_the_rest_for_the_next_run(
+    link_server: LinkServer, tmp_path: Path
+) -> None:
+    policy = LinkPolicy(allow_private=True, timeout=10, url_deadline=20, run_deadline=0.5)
+    slow = [link_server.url(f"/delay?ms=3000&n={i}") for i in range(3)]
+    quick = link_server.url("/ok")
+    with State.open(tmp_path / "state.sqlite") as state:
+        report = check_links([*slow, quick], policy, state, checker=checker(policy))
+        stored = load_links(state, [*slow, quick])
+    by_url = {r.url: r for r in report.results}
+    assert by_url[quick].state is LinkState.ALIVE
+    for url in slow:
+        assert by_url[url].state is LinkState.UNKNOWN
+        assert by_url[url].error == "not checked: the run's deadline of 0.5 s passed"
+    assert report.unfinished == 3 and report.summary()["unfinished"] == 3
+    assert set(stored) == {quick}  # the unchecked ones are not stored: the next run takes them
+
+
+def test_the_url_and_run_deadlines_are_in_the_links_table() -> None:
+    raw = {"links": {"url_deadline": 12, "run_deadline": 60.5, "network_down_minutes": 2}}
+    policy = parse_config(raw, base_dir=Path("/")).links
+    assert (policy.url_deadline, policy.run_deadline, policy.network_down_minutes) == (
+        12.0,
+        60.5,
+        2.0,
+    )
+    with pytest.raises(ConfigError, match="url_deadline must be a number of seconds above 0"):
+        parse_config({"links": {"url_deadline": 0}}, base_dir=Path("/"))
+    with pytest.raises(ConfigError, match="network_down_minutes must be a number of minutes"):
+        parse_config({"links": {"network_down_minutes": "5"}}, base_dir=Path("/"))
+
+
+def test_check_links_ends_within_its_deadline_on_a_stalling_redirect_chain(
+    link_server: LinkServer, write_article: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The server of issue 10: 503 with Retry-After on each of 11 redirect hops."""
+    write_article("2024-05-01-stall.md", url=link_server.url("/stall/0?after=1"))
+    write_article("2024-05-02-stall-long.md", url=link_server.url("/stall/0?after=30&long=1"))
+    config = tmp_path / "config.toml"
+    config.write_text('source = ["site"]\nstate = "state.sqlite"\n[links]\nallow_private = true\n')
+    deadline = 3.0
+    command = [sys.executable, "-m", "feedpub", "check-links", "--config", str(config)]
+    done = subprocess.run(
+        [*command, "--json", "--url-deadline", str(deadline)],
+        capture_output=True,
+        text=True,
+        timeout=2 * deadline + 5,  # interpreter start-up on a busy machine, plus the deadline
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    links = {link["url"]: link for link in json.loads(done.stdout)["links"]}
+    assert len(links) == 2
+    for link in links.values():
+        assert link["state"] == "unknown" and link["http_status"] == 503
+        assert "per-URL deadline of 3 s" in link["error"]
+    assert link_server.hits["HEAD", "/stall/0"] == 4  # two each; the long wait is never taken
+    assert link_server.hits["HEAD", "/stall/2"] == 0
+
+
+# --- a network that looks down -----------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_when_nearly_every_host_fails_the_network_looks_down(tmp_path: Path) -> None:
+    port = _closed_port()  # nothing listens: every connection is refused
+    urls = [f"http://h{i}.test:{port}/story" for i in range(6)]
+    urls.append(f"http://missing.test:{port}/story")  # would be dead if the network were up
+    policy = LinkPolicy(allow_private=True)
+    clock = [T0]
+    run = checker(policy, clock=lambda: clock[0])
+    with State.open(tmp_path / "state.sqlite") as state:
+        report = check_links(urls, policy, state, checker=run, clock=lambda: clock[0])
+        assert report.network_down == (7, 7) and report.summary()["network_down"] is True
+        assert [r.state for r in report.results] == [LinkState.UNKNOWN] * 7
+        for r in report.results:
+            assert r.error is not None
+            assert r.error.endswith(
+                "(the network looked down: 7 of 7 hosts could not be resolved or reached)"
+            )
+        clock[0] = T0 + timedelta(minutes=4)  # inside network_down_minutes: from the cache
+        again = check_links(urls, policy, state, checker=run, clock=lambda: clock[0])
+        assert (again.cache_hits, again.requests) == (7, 0)
+        clock[0] = T0 + timedelta(minutes=6)  # past it, though ttl_unknown is an hour
+        later = check_links(urls, policy, state, checker=run, clock=lambda: clock[0])
+        assert later.cache_hits == 0 and later.requests > 0
+
+
+def test_a_few_failing_hosts_are_not_a_network_down(link_server: LinkServer) -> None:
+    port = _closed_port()
+    urls = [f"http://h{i}.test:{port}/story" for i in range(4)]
+    urls.append(link_server.url("/ok", host="up.test"))
+    policy = LinkPolicy(allow_private=True)
+    report = check_links(urls, policy, checker=checker(policy))
+    assert report.network_down is None
+    errors = [r.error or "" for r in report.results if r.state is LinkState.UNKNOWN]
+    assert len(errors) == 4 and not any("network looked down" in e for e in errors)
+
+
+# --- connections ---------------------------------------------------------------------------
+
+
+def test_each_host_keeps_its_connections_alive_within_the_per_host_limit(
+    link_server: LinkServer,
+) -> None:
+    hosts, per_host = 6, 2
+    urls = [link_server.url(f"/ok?n={i}", host=f"h{i % hosts}.test") for i in range(60)]
+    policy = LinkPolicy(allow_private=True, concurrency=4, per_host=per_host)
+    report = check_links(urls, policy, checker=checker(policy))
+    assert report.counts()["alive"] == 60
+    assert link_server.connections <= hosts * per_host
+    assert max(link_server.max_in_flight[f"h{i}.test"] for i in range(hosts)) <= per_host
+    assert link_server.max_in_flight["*"] <= 4
+
+
+def test_a_freed_slot_goes_to_the_same_host_first_and_survives_cancelled_waiters() -> None:
+    async def scenario() -> None:
+        slots = _Slots(total=1, per_host=1)
+        await slots.acquire("a")
+        waiting = {
+            name: asyncio.ensure_future(slots.acquire(host))
+            for name, host in (("b", "b"), ("c", "c"), ("a2", "a"))
+        }
+        await asyncio.sleep(0)
+        slots.release("a")  # "a" has a connection open and idle: its next request goes first
+        await asyncio.wait_for(waiting["a2"], 1)
+        assert not waiting["b"].done() and not waiting["c"].done()
+        waiting["b"].cancel()  # e.g. the run's deadline
+        await asyncio.sleep(0)
+        slots.release("a")
+        await asyncio.wait_for(waiting["c"], 1)  # the cancelled waiter neither stalls nor leaks
+        assert (slots.free, slots.busy["c"], slots.busy["b"]) == (0, 1, 0)
+        slots.release("c")
+        assert slots.free == 1 and not slots.waiting and not slots.hosts
+
+    asyncio.run(scenario())

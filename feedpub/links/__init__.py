@@ -2,6 +2,8 @@
 
 check.py     the engine (one async client, global and per-host limits) and check_links
 history.py   how long a result is trusted; what a new check adds to a URL's history
+report.py    reports that name names: problem links, the files citing them, table and Markdown
+retry.py     the user agent and retry policy shared with WebSub pings
 safenet.py   which addresses may be checked; connections pinned to the vetted address
 """
 

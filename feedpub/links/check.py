@@ -1,42 +1,68 @@
 """Link liveness: classify every article URL, accurately, politely and fast.
 
     check_links(urls, policy, state)    cached results → network → history → state file
-      └── LinkChecker.check(urls)       async; one httpx.AsyncClient; global and per-host limits
+      └── LinkChecker.check(urls)       async; one httpx.AsyncClient; global and per-host limits;
+            │                           the run's deadline
             └── one URL                 approve host → HEAD (GET if refused) → retries
-                                        → redirects, hop by hop → a class
+                                        → redirects, hop by hop → a class; the URL's deadline
 
 Classes, not raw codes (see LinkState): a site that refuses robots (401, 403,
 429) says nothing about the story, and a timeout or a 5xx is transient; only
 404, 410 and a name that does not exist mean dead. One URL's failure is a
 result, never an exception. Every host, redirect targets included, passes the
 address policy in safenet.py before a request is sent to it.
+
+Time is bounded twice: each URL has ``policy.url_deadline`` seconds for all its
+attempts, redirect hops and waits together (time spent queueing behind other
+URLs does not count), and a run stops after ``policy.run_deadline`` seconds;
+the URLs it did not finish are reported unknown and not stored, so the next
+run checks them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import contextlib
 import ipaddress
 import random
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from .. import __version__
 from ..config import LinkPolicy
 from ..model import LinkResult, LinkState
 from ..store import State
 from ..store.links import load_links, save_links
 from .history import is_fresh, record_check
+from .retry import USER_AGENT, Retrying, is_transient, parse_retry_after
 from .safenet import PinnedTransport, Resolver, address_refusal, system_resolver
 
-USER_AGENT = f"feedpub/{__version__} (+https://pypi.org/project/feedpub/)"
+__all__ = [
+    "MAX_REDIRECTS",
+    "USER_AGENT",
+    "CheckRun",
+    "LinkChecker",
+    "LinkReport",
+    "Progress",
+    "Retrying",
+    "check_links",
+    "classify_status",
+    "parse_retry_after",
+]
+
 MAX_REDIRECTS = 10
+DEFAULT_RETRYING = Retrying()
+# Marks the error of a failure seen while the network looked down; such results
+# are trusted for policy.network_down_minutes only (see check_links).
+NETWORK_DOWN = "the network looked down"
+NETWORK_DOWN_MIN_HOSTS = 5  # fewer hosts than this say nothing about the network
+NETWORK_DOWN_SHARE = 0.9  # of the hosts checked, this share failed to resolve or connect
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HEAD_REFUSED = frozenset({405, 501})  # HEAD not supported: use GET, for the rest of the run too
@@ -47,47 +73,11 @@ _NO_SUCH_NAME = frozenset(
     {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 )  # getaddrinfo: the name does not exist, or has no address; not a temporary failure
 
-Progress = Callable[[int, int], None]  # (URLs done, URLs to check)
+Progress = Callable[[int, int, int], None]  # (URLs done, URLs to check, dead so far)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Retrying:
-    """How often and how patiently a request is retried after a transient failure.
-
-    Connect errors, timeouts, 5xx (but 501) and 429 are retried. A
-    ``Retry-After`` (RFC 9110 § 10.2.3) is honoured up to ``retry_after_cap``
-    seconds; a longer one is not waited for, and the answer stands.
-    """
-
-    attempts: int = 3
-    backoff: float = 0.5  # seconds before the first retry, doubled for each next one
-    max_backoff: float = 8.0
-    retry_after_cap: float = 30.0
-
-    def delay(self, retry: int, jitter: float) -> float:
-        """Exponential backoff with "equal jitter": half fixed, half random (0 ≤ jitter < 1)."""
-        base: float = min(self.max_backoff, self.backoff * 2.0 ** (retry - 1))
-        return base / 2 + base / 2 * jitter
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP date."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def classify_status(status: int) -> tuple[LinkState, str | None]:
@@ -112,6 +102,7 @@ class _Answer:
     status: int
     location: str | None
     retry_after: str | None
+    note: str | None = None  # why a transient answer was not retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +113,118 @@ class _Failure:
     error: str
     retry: bool = False
     dns: bool = False  # the host name does not exist
+    unreachable: bool = False  # the host could not be resolved or connected to
 
 
 @dataclass(frozen=True, slots=True)
 class CheckRun:
-    """One network run: a result per URL, in the order asked, and the requests sent."""
+    """One network run: a result per URL, in the order asked, and what it saw.
+
+    ``unfinished`` are the URLs the run's deadline stopped (their results are
+    placeholders, not to be stored); ``hosts`` and ``unreachable_hosts``
+    count the host names tried and those that could not be resolved or reached.
+    """
 
     results: tuple[LinkResult, ...]
     requests: int
+    unfinished: frozenset[str] = frozenset()
+    hosts: int = 0
+    unreachable_hosts: int = 0
+
+    @property
+    def network_down(self) -> bool:
+        """Nearly every host failed to resolve or connect: the fault is likely ours."""
+        return (
+            self.hosts >= NETWORK_DOWN_MIN_HOSTS
+            and self.unreachable_hosts >= NETWORK_DOWN_SHARE * self.hosts
+        )
+
+
+class _Slots:
+    """At most ``total`` requests at a time, and ``per_host`` to any one host.
+
+    A freed slot goes first to another request for the host that just
+    answered, whose connection is open and idle in the pool; only when that
+    host has nothing waiting does it go to the host that has waited longest.
+    So a host's links are checked over the same few kept-alive connections,
+    instead of every host being visited in turn and every connection closed
+    to make room for the next host's.
+    """
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self.free = total
+        self.per_host = per_host
+        self.busy: Counter[str] = Counter()
+        self.waiting: dict[str, deque[asyncio.Future[None]]] = {}
+        self.hosts: deque[str] = deque()  # hosts with waiters, in order of arrival
+
+    async def acquire(self, host: str) -> None:
+        if self.free and self.busy[host] < self.per_host and not self.waiting.get(host):
+            self._grant(host)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self.waiting.setdefault(host, deque())
+        if not queue:
+            self.hosts.append(host)
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release(host)  # granted, but cancelled before it could be used
+            raise
+
+    def release(self, host: str) -> None:
+        self.busy[host] -= 1
+        self.free += 1
+        if self._wake(host):
+            return
+        looked = 0
+        while looked < len(self.hosts):
+            other = self.hosts[0]
+            if self._wake(other):
+                return
+            if self.hosts and self.hosts[0] == other:  # still waiting: at its host's limit
+                self.hosts.rotate(-1)
+                looked += 1
+            # else its waiters had all been cancelled, and it left the queue
+
+    def _wake(self, host: str) -> bool:
+        queue = self.waiting.get(host)
+        while queue and self.busy[host] < self.per_host:
+            future = queue.popleft()
+            if not future.done():  # skip waiters cancelled meanwhile
+                self._grant(host)
+                future.set_result(None)
+                if not queue:
+                    self._forget(host)
+                return True
+        if queue is not None and not queue:
+            self._forget(host)
+        return False
+
+    def _forget(self, host: str) -> None:
+        del self.waiting[host]
+        with contextlib.suppress(ValueError):  # not queued: it was granted at once
+            self.hosts.remove(host)
+
+    def _grant(self, host: str) -> None:
+        self.free -= 1
+        self.busy[host] += 1
+
+
+class _Budget:
+    """The time one URL may still spend on its own requests, lookups and waits."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.left = seconds
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+    def out_of_time(self) -> str:
+        return f"out of time: no final answer within the per-URL deadline of {self.seconds:g} s"
 
 
 class LinkChecker:
@@ -146,7 +241,7 @@ class LinkChecker:
         self,
         policy: LinkPolicy,
         *,
-        retrying: Retrying = Retrying(),
+        retrying: Retrying = DEFAULT_RETRYING,
         resolver: Resolver = system_resolver,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], datetime] = _utcnow,
@@ -162,9 +257,13 @@ class LinkChecker:
         self.jitter = jitter
 
     async def check(self, urls: Sequence[str], progress: Progress | None = None) -> CheckRun:
-        """Check ``urls`` concurrently; never raises for a URL's sake."""
+        """Check ``urls`` concurrently within the run's deadline; never raises for a URL's sake."""
         pins: dict[str, tuple[str, ...]] = {}
-        transport = self.transport or PinnedTransport(pins, max_connections=self.policy.concurrency)
+        # The slots hand a freed slot to the same host, so few hosts are in use at a time:
+        # room for twice as many keeps the connections of the hosts being checked.
+        transport = self.transport or PinnedTransport(
+            pins, per_host=self.policy.per_host, max_origins=2 * self.policy.concurrency
+        )
         client = httpx.AsyncClient(
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"},
@@ -174,18 +273,40 @@ class LinkChecker:
         )
         async with client:
             run = _Run(self, client, pins)
-            done = 0
+            done = dead = 0
 
             async def one(url: str) -> LinkResult:
-                nonlocal done
+                nonlocal done, dead
                 result = await run.check_url(url)
                 done += 1
+                dead += result.state is LinkState.DEAD
                 if progress is not None:
-                    progress(done, len(urls))
+                    progress(done, len(urls), dead)
                 return result
 
-            results = await asyncio.gather(*(one(url) for url in urls))
-        return CheckRun(results=run.doubt_dns(results), requests=run.requests)
+            tasks = [asyncio.ensure_future(one(url)) for url in urls]
+            finished: dict[str, LinkResult] = {}
+            if tasks:
+                await asyncio.wait(tasks, timeout=self.policy.run_deadline)
+            for url, task in zip(urls, tasks, strict=True):
+                if task.done():
+                    finished[url] = task.result()
+                else:
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)  # let the cancelled ones end
+        late = f"not checked: the run's deadline of {self.policy.run_deadline:g} s passed"
+        results = [
+            finished.get(url) or run.result(url, LinkState.UNKNOWN, error=late) for url in urls
+        ]
+        unreachable = sum(not reached for reached in run.reached.values())
+        network_down = CheckRun((), 0, hosts=len(run.reached), unreachable_hosts=unreachable)
+        return CheckRun(
+            results=run.doubt_network(results, network_down.network_down),
+            requests=run.requests,
+            unfinished=frozenset(urls) - frozenset(finished),
+            hosts=len(run.reached),
+            unreachable_hosts=unreachable,
+        )
 
 
 class _Run:
@@ -198,13 +319,15 @@ class _Run:
         self.policy = checker.policy
         self.client = client
         self.pins = pins
-        self.slots = asyncio.Semaphore(self.policy.concurrency)
-        self.host_slots: dict[str, asyncio.Semaphore] = {}
+        self.slots = _Slots(self.policy.concurrency, self.policy.per_host)
+        self.lookups = asyncio.Semaphore(self.policy.concurrency)
         self.approvals: dict[str, asyncio.Task[_Failure | None]] = {}
         self.head_refused: set[str] = set()
         self.requests = 0
         self.names_resolved = 0
         self.dns_dead: set[str] = set()
+        self.unreachable: set[str] = set()  # URLs that ended unable to resolve or connect
+        self.reached: dict[str, bool] = {}  # host → answered at least once
 
     def result(
         self,
@@ -225,12 +348,13 @@ class _Run:
         )
 
     async def check_url(self, url: str) -> LinkResult:
+        budget = _Budget(self.policy.url_deadline)
         try:
-            return await self._follow(url)
+            return await self._follow(url, budget)
         except Exception as e:  # one URL's failure is a result, never an exception
             return self.result(url, LinkState.UNKNOWN, error=f"{type(e).__name__}: {e}")
 
-    async def _follow(self, url: str) -> LinkResult:
+    async def _follow(self, url: str, budget: _Budget) -> LinkResult:
         try:
             current = httpx.URL(url)
         except httpx.InvalidURL as e:
@@ -244,16 +368,20 @@ class _Run:
                 return self.result(
                     url, LinkState.SKIPPED, status=status, final_url=final, error=error
                 )
-            refusal = await self._approve(current)
+            refusal = await self._approve(current, budget)
             if refusal is not None:
                 if refusal.dns:
                     self.dns_dead.add(url)
+                if refusal.unreachable:
+                    self.unreachable.add(url)
                 prefix = "after a redirect: " if hop else ""
                 return self.result(
                     url, refusal.state, status=status, final_url=final, error=prefix + refusal.error
                 )
-            answer = await self._fetch(current)
+            answer = await self._fetch(current, budget)
             if isinstance(answer, _Failure):
+                if answer.unreachable:
+                    self.unreachable.add(url)
                 return self.result(url, answer.state, final_url=final, error=answer.error)
             status = answer.status
             if status in _REDIRECTS and answer.location:
@@ -280,6 +408,8 @@ class _Run:
                 current = target
                 continue
             state, reason = classify_status(status)
+            if answer.note:
+                reason = f"{reason} ({answer.note})" if reason else answer.note
             return self.result(url, state, status=status, final_url=str(current), error=reason)
         return self.result(
             url,
@@ -289,7 +419,7 @@ class _Run:
             error=f"more than {MAX_REDIRECTS} redirects",
         )
 
-    async def _approve(self, url: httpx.URL) -> _Failure | None:
+    async def _approve(self, url: httpx.URL, budget: _Budget) -> _Failure | None:
         """Resolve the host once per run and check every address against the policy."""
         host = url.raw_host.decode("ascii")
         task = self.approvals.get(host)
@@ -297,7 +427,17 @@ class _Run:
             port = url.port or (443 if url.scheme == "https" else 80)
             task = asyncio.ensure_future(self._approve_host(host, port))
             self.approvals[host] = task
-        return await task
+        if task.done():
+            return task.result()
+        if budget.left <= 0:
+            return _Failure(LinkState.UNKNOWN, budget.out_of_time())
+        started = time.monotonic()
+        try:  # shielded: other URLs of the host wait for the same lookup
+            return await asyncio.wait_for(asyncio.shield(task), budget.left)
+        except TimeoutError:
+            return _Failure(LinkState.UNKNOWN, budget.out_of_time())
+        finally:
+            budget.spend(time.monotonic() - started)
 
     async def _approve_host(self, host: str, port: int) -> _Failure | None:
         try:
@@ -308,14 +448,27 @@ class _Run:
             addresses: tuple[str, ...] = (host,)
         else:
             try:
-                async with self.slots, asyncio.timeout(self.policy.timeout):
+                async with self.lookups, asyncio.timeout(self.policy.timeout):
                     addresses = await self.checker.resolver(host, port)
             except socket.gaierror as e:
+                self.reached.setdefault(host, False)
                 if e.errno in _NO_SUCH_NAME:
-                    return _Failure(LinkState.DEAD, f"{host}: name does not resolve", dns=True)
-                return _Failure(LinkState.UNKNOWN, f"{host}: name lookup failed: {e.strerror}")
+                    return _Failure(
+                        LinkState.DEAD,
+                        f"{host}: name does not resolve",
+                        dns=True,
+                        unreachable=True,
+                    )
+                return _Failure(
+                    LinkState.UNKNOWN,
+                    f"{host}: name lookup failed: {e.strerror}",
+                    unreachable=True,
+                )
             except TimeoutError:
-                return _Failure(LinkState.UNKNOWN, f"{host}: name lookup timed out")
+                self.reached.setdefault(host, False)
+                return _Failure(
+                    LinkState.UNKNOWN, f"{host}: name lookup timed out", unreachable=True
+                )
             except (OSError, UnicodeError) as e:
                 return _Failure(LinkState.UNKNOWN, f"{host}: name lookup failed: {e}")
             self.names_resolved += 1
@@ -334,65 +487,86 @@ class _Run:
         self.pins[host] = addresses
         return None
 
-    async def _fetch(self, url: httpx.URL) -> _Answer | _Failure:
-        """One hop, retried while the outcome is transient and attempts remain."""
+    async def _fetch(self, url: httpx.URL, budget: _Budget) -> _Answer | _Failure:
+        """One hop, retried while the outcome is transient and attempts and time remain."""
         retrying = self.checker.retrying
-        attempt = 1
+        retry = 0
         while True:
-            outcome = await self._exchange(url)
-            if attempt >= retrying.attempts:
-                return outcome
+            outcome = await self._exchange(url, budget)
+            retry += 1
             if isinstance(outcome, _Failure):
                 if not outcome.retry:
                     return outcome
-                delay = retrying.delay(attempt, self.checker.jitter())
-            elif outcome.status == 429 or (outcome.status >= 500 and outcome.status != 501):
+                wait = retrying.wait_before(retry, None, self.checker.jitter())
+            elif is_transient(outcome.status):
                 after = parse_retry_after(outcome.retry_after, self.checker.clock())
-                if after is not None and after > retrying.retry_after_cap:
-                    return outcome
-                delay = (
-                    after if after is not None else retrying.delay(attempt, self.checker.jitter())
-                )
+                wait = retrying.wait_before(retry, after, self.checker.jitter())
             else:
                 return outcome
-            await self.checker.sleep(delay)
-            attempt += 1
+            if wait is None:
+                return outcome
+            if wait >= budget.left:  # the wait alone would pass the deadline: stop now
+                note = f"not retried: a {wait:g} s wait would pass the per-URL deadline"
+                if isinstance(outcome, _Failure):
+                    return replace(outcome, error=f"{outcome.error}; {note}", retry=False)
+                return replace(outcome, note=f"{note} of {budget.seconds:g} s")
+            await self.checker.sleep(wait)
+            budget.spend(wait)
 
-    async def _exchange(self, url: httpx.URL) -> _Answer | _Failure:
+    async def _exchange(self, url: httpx.URL, budget: _Budget) -> _Answer | _Failure:
         """HEAD, and GET (streamed, body unread) when HEAD is refused or doubtful."""
         host = url.raw_host.decode("ascii")
-        answer = await self._send(url, host, head=True)
+        answer = await self._send(url, host, budget, head=True)
         if isinstance(answer, _Failure) or answer.method == "GET":
             return answer
         if answer.status not in _HEAD_REFUSED | _HEAD_DOUBTFUL:
             return answer
         if answer.status in _HEAD_REFUSED:
             self.head_refused.add(host)
-        return await self._send(url, host, head=False)
+        return await self._send(url, host, budget, head=False)
 
-    async def _send(self, url: httpx.URL, host: str, *, head: bool) -> _Answer | _Failure:
-        host_slot = self.host_slots.setdefault(host, asyncio.Semaphore(self.policy.per_host))
-        # The host's slot first: requests waiting for a busy host hold no global slot.
-        async with host_slot, self.slots:
+    async def _send(
+        self, url: httpx.URL, host: str, budget: _Budget, *, head: bool
+    ) -> _Answer | _Failure:
+        if budget.left <= 0:
+            return _Failure(LinkState.UNKNOWN, budget.out_of_time())
+        # Queueing for a slot is not the URL's own time: the budget runs from the grant.
+        await self.slots.acquire(host)
+        try:
             # Decided only now: an earlier request to the host may have found HEAD refused.
             method = "HEAD" if head and host not in self.head_refused else "GET"
             self.requests += 1
+            limit = min(self.policy.timeout, budget.left)
+            started = time.monotonic()
             try:
-                async with asyncio.timeout(self.policy.timeout):  # total, per request
+                async with asyncio.timeout(limit):  # total, per request
                     response = await self.client.send(
                         self.client.build_request(method, url), stream=True
                     )
                     if method == "HEAD":  # no body: reading it lets the connection be reused
                         await response.aread()
                     await response.aclose()  # a GET's body is never read
-            except (TimeoutError, httpx.TimeoutException):
+            except (TimeoutError, httpx.TimeoutException) as e:
+                budget.spend(time.monotonic() - started)
+                if budget.left <= 0:
+                    return _Failure(LinkState.UNKNOWN, budget.out_of_time())
+                self.reached.setdefault(host, not isinstance(e, httpx.ConnectTimeout))
                 return _Failure(
-                    LinkState.UNKNOWN, f"timed out after {self.policy.timeout:g} s", retry=True
+                    LinkState.UNKNOWN,
+                    f"timed out after {limit:g} s",
+                    retry=True,
+                    unreachable=isinstance(e, httpx.ConnectTimeout),
                 )
             except httpx.TransportError as e:
-                return _transport_failure(e)
+                failure = _transport_failure(e)
+                self.reached.setdefault(host, not failure.unreachable)
+                return failure
             except httpx.InvalidURL as e:  # httpx reads a Location even when not following it
                 return _Failure(LinkState.UNKNOWN, f"redirects to an unusable URL: {e}")
+            budget.spend(time.monotonic() - started)
+        finally:
+            self.slots.release(host)
+        self.reached[host] = True
         return _Answer(
             method=method,
             status=response.status_code,
@@ -400,25 +574,38 @@ class _Run:
             retry_after=response.headers.get("retry-after"),
         )
 
-    def doubt_dns(self, results: Iterable[LinkResult]) -> tuple[LinkResult, ...]:
-        """A name that does not resolve means dead only if some other name resolved in this run.
+    def doubt_network(
+        self, results: Iterable[LinkResult], network_down: bool
+    ) -> tuple[LinkResult, ...]:
+        """Failures that may be ours, not the sites': never dead, and marked as such.
 
-        A resolver that is down or misconfigured answers "no such name" for
-        every host; that must not mark every story dead.
+        A name that does not resolve means dead only if some other name
+        resolved in this run: a resolver that is down or misconfigured answers
+        "no such name" for every host. When nearly every host failed to
+        resolve or connect (see CheckRun.network_down), those failures are
+        marked with NETWORK_DOWN, so that they are trusted for minutes only.
         """
-        if self.names_resolved:
-            return tuple(results)
-        return tuple(
-            LinkResult(
-                url=r.url,
-                state=LinkState.UNKNOWN,
-                checked_at=r.checked_at,
-                error=f"{r.error} (and no other host name resolved: is DNS working?)",
-            )
-            if r.url in self.dns_dead
-            else r
-            for r in results
-        )
+        doubted: list[LinkResult] = []
+        for r in results:
+            if network_down and r.url in self.unreachable:
+                failed, total = self._unreachable_share()
+                r = replace(
+                    r,
+                    state=LinkState.UNKNOWN,
+                    error=f"{r.error} ({NETWORK_DOWN}: {failed} of {total} hosts could not "
+                    "be resolved or reached)",
+                )
+            elif not self.names_resolved and r.url in self.dns_dead:
+                r = replace(
+                    r,
+                    state=LinkState.UNKNOWN,
+                    error=f"{r.error} (and no other host name resolved: is DNS working?)",
+                )
+            doubted.append(r)
+        return tuple(doubted)
+
+    def _unreachable_share(self) -> tuple[int, int]:
+        return sum(not v for v in self.reached.values()), len(self.reached)
 
 
 def _without_fragment(url: httpx.URL) -> str:
@@ -435,7 +622,9 @@ def _transport_failure(e: httpx.TransportError) -> _Failure:
         cause = cause.__cause__ or cause.__context__
     detail = detail or type(e).__name__
     if isinstance(e, httpx.ConnectError):
-        return _Failure(LinkState.UNKNOWN, f"cannot connect: {detail}", retry=True)
+        return _Failure(
+            LinkState.UNKNOWN, f"cannot connect: {detail}", retry=True, unreachable=True
+        )
     if isinstance(e, httpx.NetworkError | httpx.RemoteProtocolError):
         return _Failure(LinkState.UNKNOWN, f"connection failed: {detail}", retry=True)
     return _Failure(LinkState.UNKNOWN, f"request failed: {detail}")
@@ -443,13 +632,21 @@ def _transport_failure(e: httpx.TransportError) -> _Failure:
 
 @dataclass(frozen=True, slots=True)
 class LinkReport:
-    """The outcome of ``check_links``: one result per URL, sorted by URL, and what it cost."""
+    """The outcome of ``check_links``: one result per URL, sorted by URL, and what it cost.
+
+    ``unfinished`` counts the URLs the run's deadline left unchecked (their
+    last stored result stands in, or an unknown one); ``network_down`` is
+    (hosts unreachable, hosts tried) when nearly every host failed to resolve
+    or connect, else None.
+    """
 
     results: tuple[LinkResult, ...]
     requests: int
     cache_hits: int
     confirmed_dead: int
     seconds: float
+    unfinished: int = 0
+    network_down: tuple[int, int] | None = None
 
     def counts(self) -> dict[str, int]:
         """How many links fell in each class, every class listed."""
@@ -465,10 +662,13 @@ class LinkReport:
             "confirmed_dead": self.confirmed_dead,
             "requests": self.requests,
             "cache_hits": self.cache_hits,
+            "unfinished": self.unfinished,
+            "network_down": self.network_down is not None,
             "seconds": round(self.seconds, 3),
         }
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, files: Mapping[str, Sequence[str]] | None = None) -> dict[str, object]:
+        """Every result, with the files citing each URL when ``files`` maps them."""
         return {
             "links": [
                 {
@@ -478,6 +678,7 @@ class LinkReport:
                     "final_url": r.final_url,
                     "error": r.error,
                     "checked_at": r.checked_at.isoformat(),
+                    **({"files": list(files.get(r.url, ()))} if files is not None else {}),
                 }
                 for r in self.results
             ],
@@ -499,8 +700,10 @@ def check_links(
 
     Results still inside their class's time to live are taken from ``state``
     (unless ``fresh``); the others are checked over the network, added to
-    their history and stored. Runs its own event loop: call it from
-    synchronous code (async code can await ``LinkChecker.check``).
+    their history and stored. Failures seen while the network looked down are
+    trusted for ``policy.network_down_minutes`` only. URLs the run's deadline
+    stopped are not stored. Runs its own event loop: call it from synchronous
+    code (async code can await ``LinkChecker.check``).
 
     Raises:
         ConfigError: the state file cannot be read or written.
@@ -509,22 +712,32 @@ def check_links(
     unique = sorted(set(urls))
     previous = load_links(state, unique) if state is not None else {}
     now = clock()
+    briefly = timedelta(minutes=policy.network_down_minutes)
     cached = {
         url: result
         for url, result in previous.items()
-        if not fresh and is_fresh(result, policy, now)
+        if not fresh
+        and is_fresh(result, policy, now)
+        and not (NETWORK_DOWN in (result.error or "") and now - result.checked_at >= briefly)
     }
     due = [url for url in unique if url not in cached]
     checker = checker or LinkChecker(policy, clock=clock)
     run = asyncio.run(checker.check(due, progress)) if due else CheckRun((), 0)
-    checked = [record_check(previous.get(r.url), r) for r in run.results]
+    checked = [
+        record_check(previous.get(r.url), r) for r in run.results if r.url not in run.unfinished
+    ]
     if state is not None:
         save_links(state, checked)
-    results = tuple(sorted([*cached.values(), *checked], key=lambda r: r.url))
+    stand_ins = [
+        previous.get(r.url) or r for r in run.results if r.url in run.unfinished
+    ]  # the last known result, however old, beats none for the link policy
+    results = tuple(sorted([*cached.values(), *checked, *stand_ins], key=lambda r: r.url))
     return LinkReport(
         results=results,
         requests=run.requests,
         cache_hits=len(cached),
         confirmed_dead=sum(r.confirmed_dead(policy.confirm_after) for r in results),
         seconds=time.perf_counter() - started,
+        unfinished=len(run.unfinished),
+        network_down=(run.unreachable_hosts, run.hosts) if run.network_down else None,
     )

@@ -18,6 +18,7 @@ import asyncio
 import ipaddress
 import socket
 import ssl
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -38,14 +39,42 @@ CLOUD_METADATA = frozenset(
         "100.100.100.200",  # Alibaba Cloud
     )
 )
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: IPv4 addresses inside IPv6
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packets are translated to:
+# NAT64 (RFC 6052 § 2.1, the well-known prefix; RFC 8215's local-use prefix).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 § 2.1: IPv4-translated
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated by RFC 3879, still routable inside
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries, where the packets would end up, or None.
+
+    IPv4-mapped (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``, RFC 4291
+    § 2.5.5.1, deprecated but still accepted by some stacks), IPv4-translated
+    (``::ffff:0:a.b.c.d``), 6to4 (``2002:AABB:CCDD::``), NAT64
+    (``64:ff9b::a.b.c.d``) and Teredo (the client address).
+    """
+    value = int(address)
+    low = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if value >> 32 == 0 and value > 1:  # :: and ::1 are IPv6's own
+        return low
+    if address in _TRANSLATED or any(address in net for net in _NAT64):
+        return low
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
 
 
 def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     """Why a link check must not connect to ``address``, or None if it may.
 
-    IPv6 addresses that embed an IPv4 one (mapped, 6to4, NAT64) are judged by
-    the IPv4 address, which is where the packets end up.
+    IPv6 addresses that embed an IPv4 one (see :func:`embedded_ipv4`) are
+    judged by the IPv4 address, which is where the packets end up. Cloud
+    metadata addresses are refused even with ``allow_private``, embedded or not.
     """
     if address in CLOUD_METADATA:
         return "a cloud metadata address"
@@ -54,11 +83,11 @@ def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     if address.is_multicast:
         return "a multicast address"
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        embedded = embedded_ipv4(address)
         if embedded is not None:
             return address_refusal(embedded, allow_private=allow_private)
+        if address in _SITE_LOCAL and not allow_private:
+            return "a site-local address"  # ipaddress counts it as global
     if allow_private or address.is_global:
         return None
     if address.is_loopback:
@@ -163,8 +192,9 @@ def _httpx_errors() -> Iterator[None]:
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: httpcore.Response) -> None:
+    def __init__(self, stream: httpcore.Response, pool: _HostPool) -> None:
         self._response = stream
+        self._pool = pool
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _httpx_errors():
@@ -172,59 +202,103 @@ class _ResponseStream(httpx.AsyncByteStream):
                 yield part
 
     async def aclose(self) -> None:
-        with _httpx_errors():
-            await self._response.aclose()
+        try:
+            with _httpx_errors():
+                await self._response.aclose()
+        finally:
+            self._pool.active -= 1
+
+
+class _HostPool:
+    """The connections to one origin, and how many requests use them now."""
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        self.pool = pool
+        self.active = 0
 
 
 class PinnedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport over an httpcore pool whose connections go through PinnedBackend.
+    """An httpx transport over httpcore pools whose connections go through PinnedBackend.
 
     httpx's own AsyncHTTPTransport cannot be given a network backend, so this
     is the same small adapter (httpx request → httpcore request → httpx
-    response) over a pool that can. TLS still verifies the certificate
+    response) over pools that can. TLS still verifies the certificate
     against the host name of the URL, not the address.
+
+    One small pool per origin (scheme, host, port), of at most ``per_host``
+    kept-alive connections: a single pool of many connections costs httpcore
+    a scan of all of them per request, which at a few hundred connections
+    takes more time than the requests. At most ``max_origins`` pools are
+    kept; beyond that the least recently used idle one is closed.
     """
 
     def __init__(
         self,
         pins: Mapping[str, tuple[str, ...]],
         *,
-        max_connections: int,
+        per_host: int,
+        max_origins: int,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=5.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=PinnedBackend(pins),
+        self._backend = PinnedBackend(pins)
+        self._ssl_context = ssl_context or httpx.create_ssl_context()
+        self._per_host = per_host
+        self._max_origins = max_origins
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], _HostPool] = OrderedDict()
+
+    async def _pool(self, origin: tuple[bytes, bytes, int | None]) -> _HostPool:
+        pool = self._pools.get(origin)
+        if pool is not None:
+            self._pools.move_to_end(origin)
+            return pool
+        pool = self._pools[origin] = _HostPool(
+            httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl_context,
+                max_connections=self._per_host,
+                max_keepalive_connections=self._per_host,
+                keepalive_expiry=5.0,
+                http1=True,
+                http2=False,
+                retries=0,
+                network_backend=self._backend,
+            )
         )
+        for other, idle in list(self._pools.items()):  # least recently used first
+            if len(self._pools) <= self._max_origins:
+                break
+            if idle.active == 0:
+                del self._pools[other]
+                await idle.pool.aclose()
+        return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)
+        url = request.url
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
             ),
             headers=request.headers.raw,
             content=request.stream,
             extensions=request.extensions,
         )
-        with _httpx_errors():
-            response = await self._pool.handle_async_request(core_request)
+        pool = await self._pool((url.raw_scheme, url.raw_host, url.port))
+        pool.active += 1
+        try:
+            with _httpx_errors():
+                response = await pool.pool.handle_async_request(core_request)
+        except BaseException:
+            pool.active -= 1
+            raise
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_ResponseStream(response),
+            stream=_ResponseStream(response, pool),
             extensions=response.extensions,
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.pool.aclose()

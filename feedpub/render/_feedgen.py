@@ -3,8 +3,8 @@
 feedgen pitfalls handled here: it dates feeds "now" unless told (we use the
 newest item, so unchanged input gives unchanged bytes); it takes the RSS
 channel link from the *last* link added (the alternate goes last); it
-prepends entries unless told to append; and its Media RSS extension wraps
-content in ``media:group`` unless the group is None.
+prepends entries unless told to append; and its own Media RSS extension
+cannot write a video player, so ``media.py`` replaces it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from lxml import etree
 from ..model import Article, Feed, LinkState
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
+from .media import UNKNOWN_LENGTH, MediaEntryExtension, MediaExtension, image_type, item_image
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -26,9 +27,16 @@ HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 
 
+def item_updated(article: Article) -> datetime:
+    """Atom's ``updated``: when the story's content last changed, else its date."""
+    if article.modified is None:
+        return article.updated_at
+    return max(article.modified, article.updated_at)
+
+
 def feed_updated(feed: Feed[Article]) -> datetime:
     """The feed's date: its newest item's (an empty feed: ``feed.updated``), never the clock."""
-    return max((a.updated_at for a in feed.items), default=feed.updated or EPOCH)
+    return max((item_updated(a) for a in feed.items), default=feed.updated or EPOCH)
 
 
 class _History(BaseExtension):  # type: ignore[misc]
@@ -85,7 +93,7 @@ def new_generator(
     rss: bool,
 ) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.load_extension("media", atom=True, rss=True)
+    fg.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(self_url)
     fg.title(feed.title)
@@ -104,7 +112,21 @@ def new_generator(
             fg.link(href=href, rel=rel)
     fg.link(href=ctx.folder_url(feed), rel="alternate", type="text/html")  # last: RSS <link>
     fg.updated(feed_updated(feed))
+    add_branding(fg, feed, ctx, rss=rss)
     return fg
+
+
+def add_branding(fg: FeedGenerator, feed: Feed[Article], ctx: RenderContext, *, rss: bool) -> None:
+    """RSS ``<image>`` (RSS 2.0: url, title and link, the latter two the channel's);
+    Atom ``<icon>`` (square, small) and ``<logo>`` (RFC 4287 4.2.5, 4.2.8)."""
+    icon, logo = feed.icon or feed.logo, feed.logo or feed.icon
+    if icon is None or logo is None:
+        return
+    if rss:
+        fg.image(url=logo, title=feed.title, link=ctx.folder_url(feed))
+    else:
+        fg.icon(icon)
+        fg.logo(logo)
 
 
 def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: bool) -> None:
@@ -112,7 +134,7 @@ def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: 
     fe.title(article.title)
     fe.link(href=article.url, rel="alternate", type="text/html")
     fe.published(article.published)
-    fe.updated(article.updated_at)
+    fe.updated(item_updated(article))
     body = article_html(article, allow_iframes=False)
     provider = article.provider
     if atom:
@@ -127,16 +149,18 @@ def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: 
             fe.author(name=ctx.site_title, uri=ctx.base_url)
     else:
         fe.guid(ctx.item_id(article), permalink=False)
-        # RSS <description> is HTML (RSS 2.0 spec): plain text is escaped once more.
-        fe.description(escape(article.excerpt or article.title))
+        # RSS <description> is HTML (RSS 2.0 spec): plain text is escaped once more,
+        # but only where HTML needs it, so a client that shows it as text reads
+        # "it's", never "it&#x27;s".
+        fe.description(escape(article.excerpt or article.title, quote=False))
         fe.content(body)
         fe.dc.dc_creator(provider.name if provider else ctx.site_title)
     for topic in article.topics:
         fe.category(term=topic)
     if article.link_state is LinkState.DEAD:
         fe.category(term=DEAD_LINK_TAG)
-    for image in article.images[:1]:
-        media = {"url": image.url, "medium": "image"}
-        if image.width and image.height:
-            media.update(width=str(image.width), height=str(image.height))
-        fe.media.content(media, group=None)
+    image = item_image(article)
+    if image is not None and not atom:  # Atom's enclosure link: see media.py
+        # One enclosure: RSS 2.0 allows one per item.
+        fe.enclosure(url=image.url, length=UNKNOWN_LENGTH, type=image_type(image.url))
+    fe.media.article = article

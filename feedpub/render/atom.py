@@ -17,8 +17,6 @@ class AtomRenderer:
         fg = new_generator(
             feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=False
         )
-        if feed.icon:
-            fg.icon(feed.icon)
         for article in feed.items:
             add_entry(fg, article, ctx, atom=True)
         data: bytes = fg.atom_str(pretty=True)

@@ -102,6 +102,15 @@ def embed_source(article: Article) -> str | None:
     return cleaned[start + 5 : end].replace("&amp;", "&")
 
 
+def _text(value: str) -> str:
+    """Escape text for an HTML element's content: only ``&``, ``<`` and ``>``.
+
+    Quotes need no escaping outside attributes, and clients that strip tags
+    without decoding references would show "it&#x27;s".
+    """
+    return escape(value, quote=False)
+
+
 def article_html(article: Article, *, allow_iframes: bool) -> str:
     """The item body: media, excerpt, a link to the story, and related coverage.
 
@@ -127,16 +136,16 @@ def article_html(article: Article, *, allow_iframes: bool) -> str:
             img = f'<a href="{escape(article.url)}">{img}</a>'
         parts.append(f"<p>{img}</p>")
     if article.excerpt:
-        parts.append(f"<p>{escape(article.excerpt)}</p>")
+        parts.append(f"<p>{_text(article.excerpt)}</p>")
     verb = "Watch" if article.kind is ArticleKind.VIDEO else "Read"
-    parts.append(f'<p><a href="{escape(article.url)}">{verb} on {escape(provider)}</a></p>')
+    parts.append(f'<p><a href="{escape(article.url)}">{verb} on {_text(provider)}</a></p>')
     if article.link_state is LinkState.DEAD:
         parts.append(DEAD_LINK_NOTE)
     related = [r for r in article.related if r.url != article.url][:MAX_RELATED]
     if related:
         links = ", ".join(
             f'<a href="{escape(r.url)}" title="{escape(r.title)}">'
-            f"{escape(r.provider or r.title)}</a>"
+            f"{_text(r.provider or r.title)}</a>"
             for r in related
         )
         more = "…" if len(article.related) > MAX_RELATED else ""

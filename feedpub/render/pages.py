@@ -109,11 +109,23 @@ def _page(title: str, description: str, head_links: str, body: str, ctx: RenderC
     return html.encode("utf-8")
 
 
-def _header(eyebrow: str, title: str, lede: str) -> str:
+def _header(eyebrow: str, title: str, lede: str, feed: Feed[ArticleHead]) -> str:
+    logo = feed.logo or feed.icon
+    mark = (
+        f'<img class="feed-logo" src="{escape(logo)}" alt="" width="48" height="48">'
+        if logo
+        else ""
+    )
     return (
         f'<header class="site"><div class="wrap"><p class="eyebrow">{eyebrow}</p>'
-        f'<h1>{escape(title)}</h1><p class="lede">{escape(lede)}</p></div></header>'
+        f'<h1>{mark}{escape(title)}</h1><p class="lede">{escape(lede)}</p></div></header>'
     )
+
+
+def _icon_link(feed: Feed[ArticleHead]) -> str:
+    """The browser tab's icon: the feed's own, as its feeds carry it."""
+    icon = feed.icon or feed.logo
+    return f'<link rel="icon" href="{escape(icon)}">\n' if icon else ""
 
 
 def _footer(ctx: RenderContext, root: str | None) -> str:
@@ -177,7 +189,7 @@ def render_index(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> byte
     eyebrow = f'<span class="badge">{_FEED_ICON} News feeds</span>'
     body = (
         '<a class="skip" href="#main">Skip to the feeds</a>\n'
-        f"{_header(eyebrow, site.title, site.description)}\n"
+        f"{_header(eyebrow, site.title, site.description, site)}\n"
         '<main id="main" class="wrap">'
         '<section class="intro" aria-labelledby="what"><h2 id="what">Follow the news in your feed reader</h2>'
         "<p>Each feed below is a list of the latest stories that a feed reader app "
@@ -195,7 +207,7 @@ def render_index(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> byte
         f"{_card_section(providers, ctx, 'sources', 'Sources')}</main>\n"
         f"{_footer(ctx, None)}"
     )
-    return _page(site.title, site.description, links, body, ctx)
+    return _page(site.title, site.description, _icon_link(site) + links, body, ctx)
 
 
 def _item(article: Article, rank: int | None = None) -> str:
@@ -239,7 +251,7 @@ def render_feed_page(feed: Feed[Article], ctx: RenderContext) -> bytes:
     )
     body = (
         '<a class="skip" href="#stories">Skip to the stories</a>\n'
-        f"{_header(eyebrow, name, feed.description)}\n"
+        f"{_header(eyebrow, name, feed.description, feed)}\n"
         '<main id="main" class="wrap">'
         f'<section class="intro" aria-labelledby="subscribe"><h2 id="subscribe">Follow {escape(name)} '
         "in your feed reader</h2><p>Copy this address into your feed reader app, and new stories "
@@ -250,7 +262,8 @@ def render_feed_page(feed: Feed[Article], ctx: RenderContext) -> bytes:
         f'<ol class="items">{"".join(_item(a, _rank(feed, i)) for i, a in enumerate(feed.items))}</ol></section></main>\n'
         f"{_footer(ctx, root)}"
     )
-    return _page(feed.title, feed.description, _autodiscovery(feed, ctx), body, ctx)
+    head = _icon_link(feed) + _autodiscovery(feed, ctx)
+    return _page(feed.title, feed.description, head, body, ctx)
 
 
 def render_opml(feeds: Sequence[Feed[ArticleHead]], ctx: RenderContext) -> bytes:

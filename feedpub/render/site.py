@@ -59,7 +59,8 @@ def feed_digest(feed: Feed[ArticleHead], ctx: RenderContext) -> str:
     digest.update(repr(replace(feed, items=())).encode("utf-8"))
     for a in feed.items:
         digest.update(
-            f"{a.key}\0{a.digest}\0{a.provider!r}\0{a.updated}\0{a.link_state}\n".encode()
+            f"{a.key}\0{a.digest}\0{a.provider!r}\0{a.updated}\0{a.link_state}"
+            f"\0{a.modified}\0{a.topic_slugs}\n".encode()
         )
     return digest.hexdigest()
 

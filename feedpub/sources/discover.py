@@ -62,7 +62,7 @@ def scan_sources(sources: Sequence[Path]) -> Scan:
     providers: list[Provider] = []
     notes: list[str] = []
     for source in sources:
-        found, site_root = find_sources(source)
+        found, site_root = find_sources(source, notes)
         files.extend(found)
         if site_root is not None:
             topics.extend(load_topics(site_root, notes))
@@ -70,16 +70,17 @@ def scan_sources(sources: Sequence[Path]) -> Scan:
     return Scan(tuple(files), tuple(topics), tuple(providers), tuple(notes))
 
 
-def find_sources(source: Path) -> tuple[list[SourceFile], Path | None]:
+def find_sources(source: Path, notes: list[str]) -> tuple[list[SourceFile], Path | None]:
     """List the article files of a source, and its site root if it is one.
 
     A site root is a folder holding ``_news/``; its ``_data/`` then holds the
     taxonomy. Otherwise every ``*.md`` below the folder is an article. Hidden
     files and folders are passed over; the order is sorted, never the file
-    system's.
+    system's. A part of the tree that cannot be walked is skipped with a note
+    (see ``_walk``); everything else is listed.
 
     Raises:
-        SourceError: the source does not exist or cannot be listed.
+        SourceError: the source does not exist or cannot be listed at all.
     """
     if source.is_file():
         info = source.stat()
@@ -90,29 +91,89 @@ def find_sources(source: Path) -> tuple[list[SourceFile], Path | None]:
     articles_dir = source
     if (source / "_news").is_dir():
         site_root, articles_dir = source, source / "_news"
-    files: list[SourceFile] = []
     try:
-        _walk(str(articles_dir), files)
+        top = os.stat(articles_dir)
+        with os.scandir(articles_dir):
+            pass
     except OSError as e:
         raise SourceError(source, f"cannot list source folder: {e.strerror or e}") from e
+    files: list[SourceFile] = []
+    _walk(str(articles_dir), (top.st_dev, top.st_ino), files, notes)
     files.sort(key=lambda f: f.display)
     return files, site_root
 
 
-def _walk(folder: str, files: list[SourceFile]) -> None:
-    """Collect article files below ``folder`` with their stat (strings: pathlib is slow here)."""
-    with os.scandir(folder) as entries:
-        listed = sorted(entries, key=lambda e: e.name)
-    for entry in listed:
-        if entry.name.startswith("."):
+# Deeper than this below a source, a folder is skipped: no site nests so, and a
+# generated chain of folders must not cost the build.
+MAX_FOLDER_DEPTH = 64
+# Longer paths than this (in bytes) are skipped: PATH_MAX is 4096 on Linux.
+MAX_PATH_BYTES = 4000
+MAX_WALK_NOTES = 20  # then one line counts the rest
+
+
+def _walk(top: str, identity: tuple[int, int], files: list[SourceFile], notes: list[str]) -> None:
+    """Collect article files below ``top`` with their stat, without recursion.
+
+    Strings, not pathlib (it is slow here). A folder that cannot be listed,
+    lies deeper than MAX_FOLDER_DEPTH, has a path over MAX_PATH_BYTES, or is
+    one already walked (a bind-mount loop) is skipped with a note; symlinked
+    folders are never followed.
+    """
+    skipped: list[str] = []
+    seen = {identity}
+    stack = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+        except OSError as e:
+            skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
             continue
-        if entry.is_dir(follow_symlinks=False):
-            _walk(entry.path, files)
-        elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
-            display = display_name(entry.path)
-            try:
-                info = entry.stat()
-            except OSError:
-                files.append(SourceFile(entry.path, display))  # loading will say why
+        below: list[str] = []
+        for entry in listed:
+            if entry.name.startswith("."):
                 continue
-            files.append(SourceFile(entry.path, display, info.st_size, info.st_mtime_ns))
+            problem = _entry_problem(entry, depth, seen, below, files)
+            if problem:
+                skipped.append(f"{display_name(entry.path)}: {problem}")
+        stack.extend((path, depth + 1) for path in reversed(below))
+    notes.extend(skipped[:MAX_WALK_NOTES])
+    if len(skipped) > MAX_WALK_NOTES:
+        notes.append(f"and {len(skipped) - MAX_WALK_NOTES:,} more parts of the sources skipped")
+
+
+def _entry_problem(
+    entry: os.DirEntry[str],
+    depth: int,
+    seen: set[tuple[int, int]],
+    below: list[str],
+    files: list[SourceFile],
+) -> str | None:
+    """File one directory entry (a folder to walk, or an article); why it is skipped, if it is."""
+    if len(os.fsencode(entry.path)) > MAX_PATH_BYTES:
+        return f"skipped: the path is over {MAX_PATH_BYTES:,} bytes long"
+    try:
+        is_folder = entry.is_dir(follow_symlinks=False)
+    except OSError as e:
+        return f"skipped: {e.strerror or e}"
+    if is_folder:
+        if depth + 1 > MAX_FOLDER_DEPTH:
+            return f"folder skipped: nested over {MAX_FOLDER_DEPTH} levels below the source"
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError as e:
+            return f"folder skipped: {e.strerror or e}"
+        if (info.st_dev, info.st_ino) in seen:
+            return "folder skipped: it is a folder already walked (a loop)"
+        seen.add((info.st_dev, info.st_ino))
+        below.append(entry.path)
+    elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
+        display = display_name(entry.path)
+        try:
+            info = entry.stat()
+        except OSError:
+            files.append(SourceFile(entry.path, display))  # loading will say why
+            return None
+        files.append(SourceFile(entry.path, display, info.st_size, info.st_mtime_ns))
+    return None

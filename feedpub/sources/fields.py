@@ -38,6 +38,17 @@ _RFC822_ZONES = {
 # Each topic is a feed of its own, four files: one file must not make thousands.
 MAX_TOPICS = 20
 MAX_NOTES = 5  # per file
+# What one article may bring into every feed it is in; more is cut, with a note.
+# Lists are cut before their items are read, so aliases repeating one large
+# value thousands of times cost nothing.
+MAX_TITLE_CHARS = 500
+MAX_EXCERPT_CHARS = 5_000
+MAX_NAME_CHARS = 200  # provider and topic names
+MAX_HTML_CHARS = 100_000  # featuredContent
+MAX_URL_CHARS = 4_096
+MAX_IMAGES = 10
+MAX_RELATED = 20
+_TOPICS_READ = MAX_TOPICS * 5  # names looked at, duplicates and blanks included
 
 
 # --------------------------------------------------------------------------- fields
@@ -100,6 +111,7 @@ def parse_article(
     title = clean_text(f.text("title", data.get("title"), required=True))
     if not _visible(title):
         raise f.error("title", "title is empty")
+    title = _cut(title, MAX_TITLE_CHARS, f"{display}: the title", notes)
 
     url = _article_url(f)
     date_key = "publishedDateTime" if data.get("publishedDateTime") is not None else "date"
@@ -129,14 +141,39 @@ def parse_article(
         quality=f.number("quality", data.get("quality")),
         heat=f.number("heat", data.get("heat")),
         kind=ArticleKind.VIDEO if is_video else ArticleKind.ARTICLE,
-        excerpt=clean_text(f.text("excerpt", data.get("excerpt"))),
-        featured_html=strip_xml_illegal(f.text("featuredContent", data.get("featuredContent"))),
+        excerpt=_cut(
+            clean_text(f.text("excerpt", data.get("excerpt"))),
+            MAX_EXCERPT_CHARS,
+            f"{display}: the excerpt",
+            notes,
+        ),
+        featured_html=_cut_html(
+            strip_xml_illegal(f.text("featuredContent", data.get("featuredContent"))),
+            f"{display}: featuredContent",
+            notes,
+        ),
         provider=provider,
         topics=topics,
         images=images,
         related=related,
         draft=draft,
     )
+
+
+def _cut(text: str, limit: int, what: str, notes: list[str]) -> str:
+    """``text`` within ``limit`` characters, ending with an ellipsis if cut (with a note)."""
+    if len(text) <= limit:
+        return text
+    notes.append(f"{what} is {len(text):,} characters long; cut to {limit:,}")
+    return text[: limit - 1].rstrip() + "…"
+
+
+def _cut_html(html: str, what: str, notes: list[str]) -> str:
+    # Cut HTML is mended when sanitized (open elements are closed).
+    if len(html) <= MAX_HTML_CHARS:
+        return html
+    notes.append(f"{what} is {len(html):,} characters long; cut to {MAX_HTML_CHARS:,}")
+    return html[:MAX_HTML_CHARS]
 
 
 def _visible(text: str) -> bool:
@@ -178,6 +215,8 @@ def url_problem(url: str) -> str | None:
     Only http(s) with a host; no white space, control, format (bidi, zero-width),
     surrogate or unassigned characters, none of ``" < > \\ ` ``; IRIs are fine.
     """
+    if len(url) > MAX_URL_CHARS:
+        return f"is over {MAX_URL_CHARS:,} characters long"
     if _PLAIN_HTTP_URL.fullmatch(url):
         return None  # the usual case, without urlsplit's cost
     plain = url.isascii() and url.isprintable() and " " not in url
@@ -283,8 +322,8 @@ def _provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider
         value = {"name": value}
     if not isinstance(value, dict):
         raise f.error("provider", f"provider must be a mapping, got {_describe(value)}")
-    name = clean_text(f.text("provider", value.get("name")))
-    domain = clean_text(f.text("provider", value.get("domain"))).lower().strip(".")
+    name = _name(f.text("provider", value.get("name")))
+    domain = _name(f.text("provider", value.get("domain"))).lower().strip(".")
     if not domain:
         domain = (urlsplit(url).hostname or "").removeprefix("www.")
     if not name:
@@ -303,19 +342,26 @@ def _topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise f.error("topics", f"topics must be a list of names, got {_describe(value)}")
     names: dict[str, None] = {}  # ordered, and membership in constant time
-    for item in value:
+    for item in value[:_TOPICS_READ]:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise f.error(
                 "topics", f"topics must be a list of names, got an item {_describe(item)}"
             )
-        name = clean_text(str(item))
+        name = _name(str(item))
         if name:
             names[name] = None
+        if len(names) > MAX_TOPICS:
+            break
     if len(names) > MAX_TOPICS:
         notes.append(
-            f"{f.display}: {len(names):,} topics; only the first {MAX_TOPICS} are published"
+            f"{f.display}: {len(value):,} topics; only the first {MAX_TOPICS} are published"
         )
     return tuple(names)[:MAX_TOPICS]
+
+
+def _name(text: str) -> str:
+    """A cleaned name of at most MAX_NAME_CHARS (read from a bounded prefix: cheap however long)."""
+    return clean_text(text[: MAX_NAME_CHARS * 8])[:MAX_NAME_CHARS].rstrip()
 
 
 def _images(f: _Fields, key: str, value: object, notes: list[str]) -> tuple[Image, ...]:
@@ -326,8 +372,11 @@ def _images(f: _Fields, key: str, value: object, notes: list[str]) -> tuple[Imag
     if not isinstance(value, list):
         raise f.error(key, f"{key} must be a list of images, got {_describe(value)}")
     what = "an image" if key == "images" else f"a {key} logo"
+    if len(value) > MAX_IMAGES:
+        plural = "images" if key == "images" else f"{key} logos"
+        notes.append(f"{f.display}: {len(value):,} {plural}; only the first {MAX_IMAGES} are read")
     images: list[Image] = []
-    for item in value:
+    for item in value[:MAX_IMAGES]:
         raw = item.get("url") if isinstance(item, dict) else item
         if not isinstance(raw, str):
             notes.append(f"{f.display}: {what} without a URL was left out")
@@ -354,14 +403,19 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
         return ()
     if not isinstance(value, list):
         raise f.error("related", f"related must be a list of stories, got {_describe(value)}")
+    if len(value) > MAX_RELATED:
+        notes.append(
+            f"{f.display}: {len(value):,} related stories; only the first {MAX_RELATED} are read"
+        )
     stories: list[Related] = []
-    for item in value:
+    for item in value[:MAX_RELATED]:
         if not isinstance(item, dict):
             notes.append(f"{f.display}: a related story that is not a mapping was left out")
             continue
         title = item.get("title")
         url = item.get("webUrl") or item.get("originalUrl") or item.get("url")
-        if not isinstance(title, str) or not clean_text(title) or not isinstance(url, str):
+        title = _cut(clean_text(title), MAX_TITLE_CHARS, "", []) if isinstance(title, str) else None
+        if not title or not isinstance(url, str):
             notes.append(f"{f.display}: a related story without a title or a URL was left out")
             continue
         url = url.strip()
@@ -373,11 +427,16 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
             continue
         provider = item.get("provider")
         provider_name = provider.get("name") if isinstance(provider, dict) else provider
+        try:  # a related story's date is a bonus: a bad one only goes unshown
+            when = parse_date(f, "related", item.get("publishedDateTime"))
+        except SourceError:
+            when = None
         stories.append(
             Related(
-                title=clean_text(title),
-                url=url.strip(),
-                provider=clean_text(provider_name) if isinstance(provider_name, str) else None,
+                title=title,
+                url=url,
+                provider=_name(provider_name) if isinstance(provider_name, str) else None,
+                published=when,
             )
         )
     return tuple(stories)

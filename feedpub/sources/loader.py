@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import SourceError
 from ..model import Article, ArticleHead, FileOutcome, LoadedFile, LoadResult, Rejection
@@ -20,8 +20,11 @@ from .discover import Scan, SourceFile, scan_sources
 from .fields import parse_article
 from .read import decode_text, read_bytes
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
 # Bump when loading changes what an article holds: every cached result is parsed again.
-PARSER_VERSION = 3
+PARSER_VERSION = 4  # 4: related stories keep their date
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 400
@@ -75,6 +78,13 @@ def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
         article = parse_article(text, source.path, source.display, notes)
     except SourceError as e:
         return LoadedFile(None, Rejection(source.display, e.reason, e.line), tuple(notes), sha1)
+    except (MemoryError, RecursionError) as e:  # this file's problem, not the build's
+        reason = (
+            "too large to read (out of memory)"
+            if isinstance(e, MemoryError)
+            else ("nested too deeply to read")
+        )
+        return LoadedFile(None, Rejection(source.display, reason), tuple(notes), sha1)
     article = replace(article, digest=f"{PARSER_VERSION}:{sha1}")
     return LoadedFile(article, None, tuple(notes), sha1)
 
@@ -99,15 +109,58 @@ def parse_files(
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
     count = len(chunks)
     # fork: workers start in milliseconds and inherit the imported loader.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    done = 0
+    try:
+        for rows in pool.map(
             _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
-        )
+        ):
+            done += 1
+            yield rows
+    except BrokenProcessPool:
+        # A file crashed its worker (a parser bug, the kernel's OOM killer): parse
+        # what is left one file per process, so the crash costs that file only.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for chunk in chunks[done:]:
+            yield [_parse_alone(file, max_bytes, now_ns, encode) for file in chunk]
+        return
+    except BaseException:  # Ctrl-C: do not wait for the queued chunks
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _parse_alone(file: SourceFile, max_bytes: int, now_ns: int, encode: Encoder[Row]) -> Row:
+    """One file parsed in a process of its own; a crash is that file's rejection."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_parse_into, args=(file, max_bytes, now_ns, encode, send))
+    child.start()
+    send.close()
+    try:
+        row: Row = receive.recv()
+    except EOFError:  # the child died before it sent anything
+        child.join()
+        reason = f"crashed the parser (exit code {child.exitcode})"
+        return encode(file, LoadedFile(None, Rejection(file.display, reason)), now_ns)
+    finally:
+        receive.close()
+    child.join()
+    return row
+
+
+def _parse_into(
+    file: SourceFile, max_bytes: int, now_ns: int, encode: Encoder[Row], send: Connection
+) -> None:
+    send.send(encode(file, load_file(file, max_bytes), now_ns))
+    send.close()
 
 
 def load_scanned(

@@ -72,14 +72,31 @@ def decode_text(data: bytes, display: str) -> str:
 
 
 def display_name(path: str | Path) -> str:
-    """``path`` as printable text: undecodable bytes and control characters escaped.
+    """``path`` as printable text, one to one: no two paths share a display name.
 
     A file name is bytes on POSIX; one that is not UTF-8 must still be named
-    in a message (and in ``--json``) without breaking the output.
+    in a message (and in ``--json``) without breaking the output. Undecodable
+    bytes read ``\\xe9``, control and invisible characters their escape
+    (``\\n``, ``\\u200b``), and a backslash itself ``\\\\``, so that a file
+    literally named ``caf\\xe9.md`` is not taken for ``caf<0xe9>.md``: the
+    display name is also the key of a file's row in the article cache.
     """
-    if isinstance(path, str) and path.isprintable() and path.isascii():
+    if isinstance(path, str) and path.isprintable() and path.isascii() and "\\" not in path:
         return path  # the usual case, without a round trip through bytes
-    raw = os.fsencode(path).decode("utf-8", "backslashreplace")
-    if raw.isprintable():
-        return raw
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in raw)
+    text = os.fsencode(path).decode("utf-8", "surrogateescape")
+    return "".join(_shown_char(c) for c in text)
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _shown_char(c: str) -> str:
+    """``\\xNN`` only for a byte that is not UTF-8; ``\\uNNNN`` for an invisible character."""
+    if c.isprintable() and c != "\\":
+        return c
+    if c in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[c]
+    code = ord(c)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: an undecodable byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"

@@ -43,6 +43,9 @@ from ..text import shorten
 
 MAX_YAML_NODES = 100_000  # far above any real article; stops alias ("billion laughs") bombs
 MAX_YAML_DEPTH = 64
+# The text a document holds once aliases are expanded: a small file can name a
+# large value thousands of times. (Without aliases the text is the file's own.)
+MAX_YAML_CHARS = 2_000_000
 MAX_NUMBER_DIGITS = 100  # an integer literal longer than this is never a real value
 # Below both, a document cannot nest deeper than the composer copes with, nor
 # hold more nodes than are cheap to build, so it is parsed without a pre-scan.
@@ -165,9 +168,12 @@ FrontMatterLoader.add_constructor(_INT, _construct_int)
 class LimitExceeded(Exception):
     """A document nests deeper or holds more values than allowed; ``mark`` is where."""
 
-    def __init__(self, too_deep: bool, mark: Mark | None, in_text: bool = False) -> None:
-        super().__init__("too deep" if too_deep else "too many values")
+    def __init__(
+        self, too_deep: bool, mark: Mark | None, in_text: bool = False, too_long: bool = False
+    ) -> None:
+        super().__init__("too deep" if too_deep else "too long" if too_long else "too many values")
         self.too_deep = too_deep
+        self.too_long = too_long
         self.mark = mark
         self.in_text = in_text  # counted in the text itself, before aliases expand
 
@@ -175,7 +181,7 @@ class LimitExceeded(Exception):
 class Limits:
     """The budget of one document: values left to spend and the deepest nesting allowed."""
 
-    __slots__ = ("in_text", "max_depth", "values")
+    __slots__ = ("chars", "in_text", "max_depth", "values")
 
     def __init__(
         self,
@@ -187,6 +193,7 @@ class Limits:
         self.values = max_values - 1  # the document's own node
         self.max_depth = max_depth
         self.in_text = in_text
+        self.chars = MAX_YAML_CHARS
 
     def spend(self, values: int, depth: int, mark: Mark | None) -> None:
         """Account for ``values`` more values at nesting ``depth``.
@@ -197,6 +204,16 @@ class Limits:
         self.values -= values
         if self.values < 0 or depth > self.max_depth:
             raise LimitExceeded(self.values >= 0, mark, self.in_text)
+
+    def spend_chars(self, chars: int, mark: Mark | None) -> None:
+        """Account for ``chars`` more characters of scalar text.
+
+        Raises:
+            LimitExceeded: over MAX_YAML_CHARS.
+        """
+        self.chars -= chars
+        if self.chars < 0:
+            raise LimitExceeded(False, mark, too_long=True)
 
 
 def _scan_events(block: str, limits: Limits) -> None:
@@ -229,8 +246,10 @@ def _check_graph(node: Node, limits: Limits) -> None:
         children = _children(current)
         if not children:
             continue
-        # Scalars are counted here and never stacked: most nodes cost one subtraction.
-        limits.spend(len(children), depth + 1, children[-1].start_mark)
+        # Scalars are counted here and never stacked.
+        mark = children[-1].start_mark
+        limits.spend(len(children), depth + 1, mark)
+        limits.spend_chars(sum(len(c.value) for c in children if isinstance(c, ScalarNode)), mark)
         stack.extend((child, depth + 1) for child in children if not isinstance(child, ScalarNode))
 
 
@@ -376,6 +395,10 @@ def read_yaml(
 
 def _limit_error(e: LimitExceeded, display: str, first_line: int, what: str) -> SourceError:
     line = _line(first_line, e.mark)
+    if e.too_long:
+        return SourceError(
+            display, f"{what} expands to over {MAX_YAML_CHARS:,} characters of text", line
+        )
     if e.too_deep:
         return SourceError(display, f"{what} is nested over {MAX_YAML_DEPTH} levels deep", line)
     verb = "holds" if e.in_text else "expands to"

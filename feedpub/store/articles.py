@@ -97,10 +97,20 @@ def encode_body(body: ArticleBody) -> str:
             body.excerpt,
             body.featured_html,
             [[i.url, i.width, i.height] for i in body.images],
-            [[r.title, r.url, r.provider] for r in body.related],
+            [
+                [r.title, r.url, r.provider, _micros(r.published) if r.published else None]
+                for r in body.related
+            ],
         ],
         ensure_ascii=False,
         separators=(",", ":"),
+    )
+
+
+def _related(title: str, url: str, provider: str | None, when: int | None = None) -> Related:
+    # Rows written before related stories kept their date have three fields.
+    return Related(
+        title, url, provider, None if when is None else _EPOCH + timedelta(microseconds=when)
     )
 
 
@@ -110,7 +120,7 @@ def decode_body(text: str) -> ArticleBody:
         excerpt=excerpt,
         featured_html=featured_html,
         images=tuple(Image(u, w, h) for u, w, h in images),
-        related=tuple(Related(t, u, p) for t, u, p in related),
+        related=tuple(_related(*story) for story in related),
     )
 
 
