@@ -148,7 +148,7 @@ def _stages(
         subscriptions(selection),
         len(selection.articles),
     )
-    report = write_site(config, selection, state, cache, cores, ping_hubs)
+    report = write_site(config, selection, state, cache, cores, now, ping_hubs)
     return replace(
         report,
         files_read=loaded.files_read,

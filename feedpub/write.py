@@ -9,6 +9,8 @@ cheap, and list every feed). Writing is atomic and skips unchanged bytes
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import datetime
 
 from .config import Config
 from .model import Article, ArticleHead, Feed, Selection
@@ -17,6 +19,7 @@ from .render.site import feed_digest, feed_files, render_context, render_site, s
 from .report import BuildReport
 from .store import ArticleCache, State
 from .store.builds import feed_digests, forget_feeds, record_feeds
+from .store.changes import record_changes
 
 
 def write_site(
@@ -25,11 +28,13 @@ def write_site(
     state: State,
     cache: ArticleCache,
     workers: int,
+    now: datetime,
     ping_hubs: bool = True,
 ) -> BuildReport:
     """Bring ``config.out`` up to date with ``selection``; the report's counts of files.
 
-    With ``ping_hubs`` false the hubs are not told: a deploy does, after its uploads.
+    ``now`` dates the edits found in the stories rendered (store/changes.py). With
+    ``ping_hubs`` false the hubs are not told: a deploy does, after its uploads.
     """
     ctx = render_context(config)
     stored = feed_digests(state)
@@ -46,6 +51,11 @@ def write_site(
             changed.append(feed)
 
     whole = cache.bodies(a for feed in changed for a in feed.items)
+    edited = record_changes(state, whole.values(), now)
+    whole = {
+        path: replace(a, modified=edited[a.key]) if a.key in edited else a
+        for path, a in whole.items()
+    }
     feeds: list[Feed[Article]] = [
         f.with_items(tuple(whole[a.path] for a in f.items)) for f in changed
     ]

@@ -69,6 +69,14 @@ MIGRATIONS: tuple[str, ...] = (
         dead_checks INTEGER NOT NULL
     );
     """,
+    # 3: when each story's content last changed (changes.py); times are µs since the epoch.
+    """
+    CREATE TABLE changes (
+        key TEXT PRIMARY KEY,
+        content TEXT NOT NULL,
+        modified INTEGER
+    );
+    """,
 )
 
 
@@ -205,6 +213,7 @@ _SCHEMA = {
     "meta": "name, value",
     "links": "url, state, http_status, final_url, error, first_checked, last_checked, "
     "consecutive_failures, dead_since, dead_checks",
+    "changes": "key, content, modified",
 }
 
 
