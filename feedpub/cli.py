@@ -23,10 +23,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from . import __version__
-from .config import Config, load_config, normalize_base_url, positive_seconds
+from .config import DEFAULT_BASE_URL, Config, load_config, normalize_base_url, positive_seconds
 from .errors import ConfigError, DeployError, FeedpubError, LockError, ShrinkError
 from .publish import LinkCheck, build, check_site_links
 from .report import BuildReport
@@ -59,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Turn a folder of news articles into per-topic RSS, Atom and JSON feeds.",
     )
     parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")  # none: print help
 
     b = commands.add_parser("build", help="build every feed into the output folder")
     _site_options(b)
@@ -231,8 +230,14 @@ def _add_serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})"
     )
     s.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="public URL the folder will be served at (default: the config's, else the "
+        "one the build wrote into the feeds); its path is where the folder is mounted",
+    )
+    s.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_PORT,
         metavar="N",
         help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)",
@@ -241,7 +246,17 @@ def _add_serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--watch", action="store_true", help="build now, then rebuild when the sources change"
     )
     # resolve_config reads the build flags; serve takes its settings from the config file.
-    s.set_defaults(source=None, base_url=None, max_items=None, include_drafts=None, state=None)
+    s.set_defaults(source=None, max_items=None, include_drafts=None, state=None)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0: any free port), got {port}")
+    return port
 
 
 def _add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -543,7 +558,7 @@ class _UploadLine:
 
 def run_serve(args: argparse.Namespace) -> int:
     from .serve import PreviewServer
-    from .watch import snapshot_config, watch_and_build
+    from .watch import build_in_process, snapshot_config, watch_and_build
 
     config = resolve_config(args)
     config_file = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
@@ -551,29 +566,43 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.watch:
         since = snapshot_config(config, also)  # taken first: a save during the build counts
         _print_summary(build(config, now=datetime.now(UTC)), quiet=False, seconds=0.0)
+    base_url = _preview_base_url(config, from_flag=args.base_url is not None)
     server = PreviewServer(
         config.out,
         args.host,
         args.port,
-        prefix=urlsplit(config.base_url).path,
+        base_url=base_url,
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     stop = threading.Event()
     if args.watch:
+        options = [
+            *(("--config", str(config_file)) if config_file else ()),
+            "--out",
+            str(config.out),
+        ]
+        options += ("--base-url", config.base_url) if args.base_url is not None else ()
+
+        def rebuild(_: Config) -> None:
+            print("sources changed: rebuilding", file=sys.stderr, flush=True)
+            code = build_in_process(options)  # a new process: see feedpub/watch.py
+            done = "rebuilt" if code in (EXIT_OK, EXIT_REJECTED) else f"rebuild failed ({code})"
+            print(f"sources changed: {done}", file=sys.stderr, flush=True)
+
         watcher = threading.Thread(
             target=watch_and_build,
-            args=(lambda: resolve_config(args), _print_rebuild, stop),
-            kwargs={"clock": lambda: datetime.now(UTC), "also_watch": also, "since": since},
+            args=(lambda: resolve_config(args), rebuild, stop),
+            kwargs={"on_error": _print_rebuild_error, "also_watch": also, "since": since},
             daemon=True,
         )
         watcher.start()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"warning: listening on {args.host}: others can reach this preview server; "
-            "publish with a real web server (README: Deployment)",
+            "publish with a real web server (docs/serve.md)",
             file=sys.stderr,
         )
-    print(f"Serving {config.out} at {server.url} (Ctrl-C to stop)", flush=True)
+    print(f"Serving {config.out} at {server.url} (as {base_url}; Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -584,12 +613,24 @@ def run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_rebuild(result: BuildReport | FeedpubError) -> None:
-    if isinstance(result, FeedpubError):
-        print(f"feedpub: rebuild failed: {result}", file=sys.stderr, flush=True)
-        return
-    print("sources changed: rebuilt", file=sys.stderr)
-    _print_summary(result, quiet=False, seconds=0.0)
+def _preview_base_url(config: Config, *, from_flag: bool) -> str:
+    """The URL the output will be served at: --base-url, else the config's, else the build's."""
+    from .servefiles import recorded_base_url
+
+    recorded = recorded_base_url(config.out)
+    if from_flag or config.base_url != DEFAULT_BASE_URL:
+        if recorded is not None and recorded != config.base_url:
+            print(
+                f"warning: {config.out} was built for {recorded}, not {config.base_url}: "
+                "rebuild, or pass the right --base-url",
+                file=sys.stderr,
+            )
+        return config.base_url
+    return recorded or config.base_url
+
+
+def _print_rebuild_error(error: FeedpubError) -> None:
+    print(f"feedpub: rebuild failed: {error}", file=sys.stderr, flush=True)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -633,6 +674,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     if args.command in ("build", "check-links"):
         # A build makes a few objects per article (hundreds of thousands at 100k) and
         # keeps them to the end; with the default thresholds the cyclic collector walks

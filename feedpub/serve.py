@@ -1,8 +1,7 @@
 """A preview server for the output folder: ``feedpub serve``.
 
-Built on the standard library's ``http.server``, it serves what a careful
-production server would (README, "Deployment"), so feeds can be tried in a
-browser and a feed reader before they are published:
+It serves what a careful production server would (docs/serve.md), so feeds
+can be tried in a browser and a feed reader before they are published:
 
 - the media type of each file: ``application/rss+xml``, ``application/atom+xml``,
   ``application/feed+json``, ``text/x-opml``, ``text/xsl``, HTML with a charset;
@@ -11,7 +10,8 @@ browser and a feed reader before they are published:
   ``If-None-Match`` and ``If-Modified-Since`` (RFC 9110 13.1);
 - ``Cache-Control: no-cache``: clients may store files but must revalidate,
   which costs a 304 and keeps a rebuilt preview current;
-- gzip when ``Accept-Encoding`` allows it, with ``Vary: Accept-Encoding``;
+- gzip when ``Accept-Encoding`` allows it, with ``Vary: Accept-Encoding``,
+  compressed once per file version;
 - for a browser opening ``rss.xml`` or ``atom.xml`` (it asks for HTML and names
   no feed type), ``application/xml`` instead: browsers show the registered feed
   types as plain text (Chromium) or offer a download (Firefox), and apply the
@@ -21,241 +21,74 @@ browser and a feed reader before they are published:
   refused, hidden files (the manifest, temporary files) are not served, and a
   symlink that resolves outside the folder is answered like a missing file.
 
-The output folder is mounted at the path of ``base_url`` (``/feeds/`` for
-``https://example.org/feeds/``), so root-relative links such as the feeds'
-stylesheet resolve as they will in production; ``/`` redirects there.
+The output folder is mounted at the path of the site's base URL (``/feeds/``
+for ``https://example.org/feeds/``), so root-relative links such as the feeds'
+stylesheet resolve as they will in production; ``/`` redirects there. The
+base URL itself, wherever a page, feed or stylesheet spells it out, is replaced
+with the address the client used, so every link stays on the preview.
+
+One asyncio event loop serves every connection: idle and slow clients cost a
+buffer, not a thread, so a few hundred of them cannot starve the others. Each
+connection must send a complete request head within ``idle_timeout`` seconds
+(of connecting, or of its last response); past ``max_connections`` the longest
+idle one is closed to make room. The standard library's ``asyncio`` streams do
+all this; a server framework would add a dependency for no more than that.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
+import asyncio
 import os
 import socket
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from . import __version__
 from .errors import ServeError
-from .mediatypes import content_type
+from .servefiles import (
+    BROWSER_FEED_TYPE,
+    STYLED,
+    FileCache,
+    accepts_gzip,
+    compressible,
+    etag_matches,
+    locate,
+    wants_page,
+)
 
 DEFAULT_HOST = "127.0.0.1"  # the CLI's defaults too (kept in cli.py, which imports this lazily)
 DEFAULT_PORT = 8000
 CACHE_CONTROL = "no-cache"
-
-# Feeds that may carry the <?xml-stylesheet?> instruction, and their type for browsers.
-_STYLED = frozenset({"rss.xml", "atom.xml"})
-BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
-_COMPRESSIBLE = ("text/", "application/xml", "application/json", "+xml", "+json", "image/svg+xml")
-
-
-def _compressible(media_type: str) -> bool:
-    base = media_type.split(";")[0]
-    return any(base.startswith(k) if k.endswith("/") else k in base for k in _COMPRESSIBLE)
+BACKLOG = 1024  # connections the kernel queues before accept (Linux caps it at somaxconn)
+MAX_TARGET = 8192  # bytes of request line; longer is 414 (RFC 9112 3 suggests at least 8000)
+MAX_HEAD = 32768  # bytes of request line and headers together; more is 431
+MAX_HEADERS = 100
+IDLE_TIMEOUT = 5.0
+SEND_TIMEOUT = 30.0
+MAX_CONNECTIONS = 512
+_SERVER = f"feedpub/{__version__}"
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
 
 
-def _weights(header: str | None) -> dict[str, float]:
-    """The members of an Accept-style header with their q-values (RFC 9110 12.4.2)."""
-    weights: dict[str, float] = {}
-    for item in (header or "").split(","):
-        token, *params = (part.strip() for part in item.split(";"))
-        if not token:
-            continue
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        weights[token.lower()] = weight
-    return weights
+class _BadRequest(Exception):
+    """A request that cannot be parsed; carries the status to answer it with."""
+
+    def __init__(self, status: HTTPStatus) -> None:
+        super().__init__(status.phrase)
+        self.status = status
 
 
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an ``Accept-Encoding`` value allows gzip (RFC 9110 12.5.3, with q-values)."""
-    weights = _weights(accept_encoding)
-    for coding in ("gzip", "x-gzip"):
-        if coding in weights:
-            return weights[coding] > 0
-    return weights.get("*", 0.0) > 0
+def escape_for_log(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN``, so a request cannot drive a terminal."""
+    return "".join(c if c.isprintable() and c != "\\" else f"\\x{ord(c):02x}" for c in text)
 
 
-def wants_page(accept: str | None) -> bool:
-    """Whether a request for a feed comes from a browser that will show it as a page.
-
-    Browsers navigating ask for ``text/html`` first; feed readers name the feed
-    types or take anything (``*/*``).
-    """
-    weights = _weights(accept)
-    if any(weights.get(t, 0.0) > 0 for t in _FEED_TYPES):
-        return False
-    return weights.get("text/html", 0.0) > 0
-
-
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """``If-None-Match`` uses the weak comparison (RFC 9110 13.1.2): ``W/`` is ignored."""
-    if if_none_match.strip() == "*":
-        return True
-    tags = (t.strip() for t in if_none_match.split(","))
-    return etag in (t.removeprefix("W/") for t in tags)
-
-
-@dataclass(frozen=True, slots=True)
-class Located:
-    """Where a request path leads: a file to send, or a status (with a redirect target)."""
-
-    status: HTTPStatus
-    file: Path | None = None
-    location: str | None = None
-
-
-def locate(root: Path, prefix: str, target: str) -> Located:
-    """Map a request target to a file below ``root`` mounted at ``prefix``, safely.
-
-    ``root`` must be resolved (absolute, no symlinks); ``prefix`` starts and ends with "/".
-    """
-    # Origin-form ("/a/b?q") is the usual target; absolute-form ("http://h/a/b") is allowed
-    # too (RFC 9112 3.2.2). A target starting "//" is a path, not a network location.
-    raw_path = target.split("?", 1)[0].split("#", 1)[0]
-    if not raw_path.startswith("/"):
-        raw_path = urlsplit(target).path
-    path = unquote(raw_path, errors="replace")
-    if not path.startswith("/") or "\x00" in path or "\\" in path:
-        return Located(HTTPStatus.BAD_REQUEST)
-    segments = path.split("/")
-    if any(s in (".", "..") for s in segments):
-        return Located(HTTPStatus.BAD_REQUEST)
-    if path in ("/", prefix.rstrip("/")) and path != prefix:
-        return Located(HTTPStatus.FOUND, location=prefix)
-    if not path.startswith(prefix):
-        return Located(HTTPStatus.NOT_FOUND)
-    parts = [s for s in path[len(prefix) :].split("/") if s]
-    if any(p.startswith(".") for p in parts):
-        return Located(HTTPStatus.NOT_FOUND)  # the manifest, temporary files, .git
-    candidate = root.joinpath(*parts)
-    real = candidate.resolve()
-    if not real.is_relative_to(root):
-        return Located(HTTPStatus.NOT_FOUND)  # a symlink leading out of the folder
-    if real.is_dir():
-        if not path.endswith("/"):
-            return Located(HTTPStatus.MOVED_PERMANENTLY, location=quote(path) + "/")
-        real = (real / "index.html").resolve()
-        if not real.is_relative_to(root):
-            return Located(HTTPStatus.NOT_FOUND)
-    if not real.is_file():
-        return Located(HTTPStatus.NOT_FOUND)
-    return Located(HTTPStatus.OK, file=real)
-
-
-class PreviewHandler(BaseHTTPRequestHandler):
-    """GET and HEAD for the files of the output folder; see the module docstring."""
-
-    server: PreviewServer
-    protocol_version = "HTTP/1.1"  # keep-alive, as feed readers expect
-
-    def version_string(self) -> str:
-        return f"feedpub/{__version__}"
-
-    def do_GET(self) -> None:
-        self._respond(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._respond(send_body=False)
-
-    def log_message(self, format: str, *args: object) -> None:
-        if self.server.log is not None:
-            self.server.log(f"{self.address_string()} {format % args}")
-
-    def _respond(self, *, send_body: bool) -> None:
-        located = locate(self.server.root, self.server.prefix, self.path)
-        if located.location is not None:
-            self.send_response(located.status)
-            self.send_header("Location", located.location)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        if located.file is None:
-            self.send_error(located.status)
-            return
-        try:
-            with open(located.file, "rb") as f:
-                mtime = os.fstat(f.fileno()).st_mtime
-                data = f.read()
-        except OSError:
-            self.send_error(HTTPStatus.NOT_FOUND)
-            return
-        media_type = content_type(located.file)
-        # Each representation gets its own strong ETag (RFC 9110 8.8.3): same bytes
-        # with another type or another encoding is another representation.
-        variant = ""
-        vary = []
-        if located.file.name in _STYLED:
-            vary.append("Accept")
-            if wants_page(self.headers.get("Accept")):
-                media_type = BROWSER_FEED_TYPE
-                variant += "-xml"
-        compressible = _compressible(media_type)
-        use_gzip = compressible and accepts_gzip(self.headers.get("Accept-Encoding"))
-        if compressible:
-            vary.append("Accept-Encoding")
-        if use_gzip:
-            variant += "-gzip"
-        etag = f'"{hashlib.sha256(data).hexdigest()[:32]}{variant}"'
-        headers = {
-            "ETag": etag,
-            "Last-Modified": formatdate(int(mtime), usegmt=True),
-            "Cache-Control": CACHE_CONTROL,
-        }
-        if vary:
-            headers["Vary"] = ", ".join(vary)
-        if self._not_modified(etag, int(mtime)):
-            self.send_response(HTTPStatus.NOT_MODIFIED)
-            self._send_headers(headers)
-            return
-        if use_gzip:
-            data = gzip.compress(data, compresslevel=6, mtime=0)  # mtime=0: same bytes each time
-            headers["Content-Encoding"] = "gzip"
-        self.send_response(HTTPStatus.OK)
-        headers |= {
-            "Content-Type": media_type,
-            "Content-Length": str(len(data)),
-            "X-Content-Type-Options": "nosniff",
-        }
-        self._send_headers(headers)
-        if send_body:
-            self.wfile.write(data)
-
-    def _not_modified(self, etag: str, mtime: int) -> bool:
-        # RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only counts without it.
-        if_none_match = self.headers.get("If-None-Match")
-        if if_none_match is not None:
-            return etag_matches(if_none_match, etag)
-        since = self.headers.get("If-Modified-Since")
-        if since is None:
-            return False
-        try:
-            return mtime <= parsedate_to_datetime(since).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return False  # an unparsable date is ignored (RFC 9110 13.1.3)
-
-    def _send_headers(self, headers: dict[str, str]) -> None:
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-
-
-class PreviewServer(ThreadingHTTPServer):
-    """A threading HTTP server for one output folder."""
-
-    daemon_threads = True
+class PreviewServer:
+    """An HTTP/1.1 server for one output folder, on one asyncio event loop."""
 
     def __init__(
         self,
@@ -264,9 +97,15 @@ class PreviewServer(ThreadingHTTPServer):
         port: int = DEFAULT_PORT,
         *,
         prefix: str = "/",
+        base_url: str | None = None,
         log: Callable[[str], None] | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         """Bind ``host:port`` (port 0: any free port) to serve ``root`` at ``prefix``.
+
+        With ``base_url``, its path is the prefix and its text is rewritten to
+        the preview's address in every page, feed and stylesheet served.
 
         Raises:
             ServeError: ``root`` is not a folder, or the address cannot be bound.
@@ -276,20 +115,281 @@ class PreviewServer(ThreadingHTTPServer):
                 f"output folder {root} does not exist: run `feedpub build` first, "
                 "or `feedpub serve --watch`"
             )
-        self.root = root.resolve()
+        if base_url is not None:
+            prefix = urlsplit(base_url).path
+        self.root = str(root.resolve())
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         self.log = log
-        if ":" in host:
-            self.address_family = socket.AF_INET6
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self._files = FileCache(base_url)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
-            super().__init__((host, port), PreviewHandler)
-        except OSError as e:
-            raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+            self._socket = socket.create_server((host, port), family=family, backlog=BACKLOG)
+        except (OSError, OverflowError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise ServeError(f"cannot listen on {host}:{port}: {reason}") from e
+        self._socket.setblocking(False)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._running = False
+        self._shutdown_requested = False
+        self._stopped = threading.Event()
+        self._connections: dict[asyncio.StreamWriter, bool] = {}  # writer → idle
 
     @property
     def url(self) -> str:
         """The address of the output folder on this server."""
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        shown = f"[{name}]" if ":" in name else name
+        host, port = self._socket.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}{self.prefix}"
+
+    def serve_forever(self) -> None:
+        """Serve until ``shutdown`` is called (from another thread) or Ctrl-C."""
+        self._running = True
+        try:
+            asyncio.run(self._serve())
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop ``serve_forever`` running in another thread, and wait for it."""
+        self._shutdown_requested = True  # seen by _serve if it has not started its loop yet
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            loop.call_soon_threadsafe(stop.set)
+        if self._running:
+            self._stopped.wait()
+
+    def server_close(self) -> None:
+        """Release the listening socket."""
+        self._socket.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        if self._shutdown_requested:
+            return
+        server = await asyncio.start_server(
+            self._connection, sock=self._socket, backlog=BACKLOG, limit=MAX_HEAD
+        )
+        try:
+            await self._stop.wait()
+        finally:
+            server.close()
+            for writer in list(self._connections):
+                writer.close()
+
+    def _make_room(self) -> bool:
+        """Close the longest idle connection if the server is full; False if none is idle."""
+        if len(self._connections) < self.max_connections:
+            return True
+        for writer, idle in self._connections.items():
+            if idle:
+                del self._connections[writer]
+                writer.close()
+                return True
+        return False
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay
+        peer = writer.get_extra_info("peername")
+        client = str(peer[0]) if isinstance(peer, tuple) else "-"
+        if not self._make_room():
+            await self._send_error(writer, client, "-", HTTPStatus.SERVICE_UNAVAILABLE)
+            writer.close()
+            return
+        self._connections[writer] = True
+        try:
+            while await self._exchange(reader, writer, client):
+                self._connections.pop(writer, None)
+                self._connections[writer] = True  # idle again, and the newest
+        except (ConnectionError, TimeoutError):
+            pass
+        finally:
+            self._connections.pop(writer, None)
+            writer.close()
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, client: str
+    ) -> bool:
+        """Read one request and answer it; True if the connection stays open for another."""
+        try:
+            head = await asyncio.wait_for(_read_head(reader), self.idle_timeout)
+        except (asyncio.IncompleteReadError, TimeoutError):
+            return False  # the client closed or went quiet: close without a word (RFC 9112 9.8)
+        except _BadRequest as e:
+            await self._send_error(writer, client, "-", e.status)
+            return False
+        self._connections[writer] = False
+        request_line, headers = head
+        method, target, version = request_line
+        line = f"{method} {target} {version}"
+        connection = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+        if version == "HTTP/1.0":
+            keep_alive = "keep-alive" in connection
+        else:
+            keep_alive = "close" not in connection
+        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
+            keep_alive = False  # a body we do not read: the connection cannot be reused
+        if method not in ("GET", "HEAD"):
+            await self._send_error(writer, client, line, HTTPStatus.NOT_IMPLEMENTED)
+            return False
+        status, response_headers, body = self._respond(target, headers)
+        if version == "HTTP/1.0" and keep_alive:
+            response_headers["Connection"] = "keep-alive"
+        elif not keep_alive:
+            response_headers["Connection"] = "close"
+        await self._send(writer, status, response_headers, body if method == "GET" else b"")
+        self._log(client, line, status, len(body))
+        return keep_alive
+
+    def _respond(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        located = locate(self.root, self.prefix, target)
+        if located.location is not None:
+            return located.status, {"Location": located.location, "Content-Length": "0"}, b""
+        if located.file is None:
+            return _error(located.status)
+        try:
+            version = self._files.open(located.file)
+        except OSError:
+            return _error(HTTPStatus.NOT_FOUND)
+        media_type = version.media_type
+        # Each representation gets its own strong ETag (RFC 9110 8.8.3): same bytes
+        # with another type or another encoding is another representation.
+        vary = []
+        variant = ""
+        if os.path.basename(located.file) in STYLED:
+            vary.append("Accept")
+            if wants_page(headers.get("accept")):
+                media_type = BROWSER_FEED_TYPE
+                variant = "-xml"
+        use_gzip = False
+        if compressible(media_type):
+            vary.append("Accept-Encoding")
+            use_gzip = accepts_gzip(headers.get("accept-encoding"))
+        body = self._files.body(version, self._origin(headers), use_gzip)
+        etag = body.etag[:-1] + variant + '"'
+        mtime = version.mtime_ns // 1_000_000_000
+        response = {
+            "ETag": etag,
+            "Last-Modified": formatdate(mtime, usegmt=True),
+            "Cache-Control": CACHE_CONTROL,
+        }
+        if vary:
+            response["Vary"] = ", ".join(vary)
+        if _not_modified(headers, etag, mtime):
+            return HTTPStatus.NOT_MODIFIED, response, b""
+        if use_gzip:
+            response["Content-Encoding"] = "gzip"
+        response |= {
+            "Content-Type": media_type,
+            "Content-Length": str(len(body.data)),
+            "X-Content-Type-Options": "nosniff",
+        }
+        return HTTPStatus.OK, response, body.data
+
+    def _origin(self, headers: dict[str, str]) -> str:
+        """Where the client reached us: its Host header when well formed, else our address."""
+        host = headers.get("host", "")
+        if host and len(host) <= 255 and set(host) <= _HOST_CHARS:
+            return "http://" + host
+        return self.url.removesuffix(self.prefix)
+
+    async def _send(
+        self, writer: asyncio.StreamWriter, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        phrase = HTTPStatus(status).phrase
+        lines = [f"HTTP/1.1 {status} {phrase}", f"Server: {_SERVER}"]
+        lines.append(f"Date: {formatdate(usegmt=True)}")
+        lines.extend(f"{name}: {value}" for name, value in headers.items())
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
+
+    async def _send_error(
+        self, writer: asyncio.StreamWriter, client: str, line: str, status: HTTPStatus
+    ) -> None:
+        code, headers, body = _error(status)
+        headers["Connection"] = "close"
+        try:
+            await self._send(writer, code, headers, body)
+        except (ConnectionError, TimeoutError):
+            return
+        self._log(client, line, code, len(body))
+
+    def _log(self, client: str, line: str, status: int, size: int) -> None:
+        if self.log is not None:
+            self.log(f'{client} "{escape_for_log(line)}" {status} {size}')
+
+
+def _error(status: HTTPStatus) -> tuple[int, dict[str, str], bytes]:
+    body = f"{status.value} {status.phrase}\n".encode()
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Content-Length": str(len(body))}
+    return status.value, headers, body
+
+
+def _not_modified(headers: dict[str, str], etag: str, mtime: int) -> bool:
+    # RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only counts without it.
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    since = headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return mtime <= parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return False  # an unparsable date is ignored (RFC 9110 13.1.3)
+
+
+RequestLine = tuple[str, str, str]
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[RequestLine, dict[str, str]]:
+    """The request line and the headers (names lowercased) of the next request.
+
+    Raises:
+        asyncio.IncompleteReadError: the client closed the connection.
+        _BadRequest: malformed (400), a target too long (414), headers too large (431),
+            an HTTP version other than 1.0 and 1.1 (505).
+    """
+    try:
+        raw = await reader.readuntil(b"\n")
+        while raw in (b"\r\n", b"\n"):  # RFC 9112 2.2: ignore empty lines before a request
+            raw = await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError as e:
+        raise _BadRequest(HTTPStatus.REQUEST_URI_TOO_LONG) from e
+    if len(raw) > MAX_TARGET:
+        raise _BadRequest(HTTPStatus.REQUEST_URI_TOO_LONG)
+    parts = raw.decode("latin-1").rstrip("\r\n").split(" ")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise _BadRequest(HTTPStatus.BAD_REQUEST)
+    method, target, version = parts
+    if version not in ("HTTP/1.0", "HTTP/1.1"):
+        raise _BadRequest(
+            HTTPStatus.BAD_REQUEST
+            if not version.startswith("HTTP/")
+            else HTTPStatus.HTTP_VERSION_NOT_SUPPORTED
+        )
+    headers: dict[str, str] = {}
+    size = len(raw)
+    for _ in range(MAX_HEADERS + 1):
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.LimitOverrunError as e:
+            raise _BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE) from e
+        size += len(line)
+        if size > MAX_HEAD:
+            raise _BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+        text = line.decode("latin-1").rstrip("\r\n")
+        if not text:
+            return (method, target, version), headers
+        name, colon, value = text.partition(":")
+        if not colon or not name or name != name.strip():
+            raise _BadRequest(HTTPStatus.BAD_REQUEST)  # RFC 9112 5.1: no space before ":"
+        key = name.lower()
+        value = value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    raise _BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)  # more than MAX_HEADERS

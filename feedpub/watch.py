@@ -3,20 +3,27 @@
 Polling modification times once a second is enough for an editor's save and
 needs no platform-specific API. The output folder (and hidden folders, such
 as the state file's) are never watched, so a build cannot trigger itself.
+
+Each rebuild runs in a fresh ``feedpub build`` process (``build_in_process``).
+The watcher is a thread beside the preview server, and ``build`` parses with a
+pool of forked processes: forking a process that runs other threads copies
+their locks in whatever state they are in, and the child can hang on one. A
+new interpreter (fork followed at once by exec) shares nothing, returns a big
+build's memory to the system when it ends, and reads the config afresh; it
+costs a fraction of a second of start-up per rebuild.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .config import Config
 from .errors import FeedpubError
-from .publish import build
-from .report import BuildReport
 
 Snapshot = frozenset[tuple[str, int, int]]
 
@@ -53,21 +60,30 @@ def snapshot_config(config: Config, also_watch: Iterable[Path] = ()) -> Snapshot
     return snapshot_sources((*config.sources, *also_watch), skip=config.out)
 
 
+def build_in_process(options: Sequence[str]) -> int:
+    """Run ``feedpub build OPTIONS`` in a new Python process and return its exit code.
+
+    Its messages go to this process's stderr, as if typed on the command line.
+    """
+    command = [sys.executable, "-m", "feedpub", "build", *options]
+    return subprocess.run(command, stdin=subprocess.DEVNULL, check=False).returncode
+
+
 def watch_and_build(
     load: Callable[[], Config],
-    on_result: Callable[[BuildReport | FeedpubError], None],
+    rebuild: Callable[[Config], None],
     stop: threading.Event,
     *,
-    clock: Callable[[], datetime],
+    on_error: Callable[[FeedpubError], None],
     also_watch: Iterable[Path] = (),
     since: Snapshot | None = None,
     interval: float = 1.0,
 ) -> None:
-    """Build whenever a source file (or a file in ``also_watch``) changes, until ``stop`` is set.
+    """Call ``rebuild`` whenever a source file (or a file in ``also_watch``) changes.
 
-    ``load`` gives the config afresh for each build, so edits to the config
-    file apply. Each build's report, or the FeedpubError that stopped it, goes
-    to ``on_result``; watching goes on either way. ``since`` is the snapshot
+    Runs until ``stop`` is set. ``load`` gives the config afresh for each
+    change, so edits to the config file apply; a config that does not load goes
+    to ``on_error`` and the last good one is kept. ``since`` is the snapshot
     (``snapshot_config``) the current output was built from, taken before that
     build, so a change made while it ran is not missed; without it the first
     poll only takes stock.
@@ -83,13 +99,8 @@ def watch_and_build(
         try:
             config = load()
         except FeedpubError as e:  # a half-edited config: report it, keep the last good one
-            on_result(e)
+            on_error(e)
             continue
         # Taken before building, so a change made during the build starts another one.
         before = snapshot_config(config, extra)
-        try:
-            # This runs in a thread beside the server: one process, no pool, since
-            # forking a threaded process can deadlock the child on a held lock.
-            on_result(build(config, clock(), workers=1))
-        except FeedpubError as e:
-            on_result(e)
+        rebuild(config)

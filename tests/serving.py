@@ -44,10 +44,26 @@ class Served:
 
 
 @contextmanager
-def serve_in_thread(out: Path, prefix: str = "/") -> Iterator[Served]:
+def serve_in_thread(
+    out: Path,
+    prefix: str = "/",
+    *,
+    base_url: str | None = None,
+    idle_timeout: float = 5.0,
+    max_connections: int = 512,
+) -> Iterator[Served]:
     """The preview server on a free loopback port, in a thread, for the length of a block."""
     log: list[str] = []
-    server = PreviewServer(out, "127.0.0.1", 0, prefix=prefix, log=log.append)
+    server = PreviewServer(
+        out,
+        "127.0.0.1",
+        0,
+        prefix=prefix,
+        base_url=base_url,
+        log=log.append,
+        idle_timeout=idle_timeout,
+        max_connections=max_connections,
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -260,3 +261,24 @@ def test_an_atom_feed_and_a_feed_page_in_a_browser(browser: Any, example: Served
     assert "Follow Space in your feed reader" in page.inner_text("main")
     _shot(page, "topic-page-desktop")
     page.context.close()
+
+
+def test_a_preview_with_the_base_url_rewritten_stays_on_the_local_server(
+    browser: Any, example: Served
+) -> None:
+    with serve_in_thread(Path(example.server.root), base_url=BASE_URL) as preview:
+        page = _page(browser, viewport=DESKTOP)
+        response = _open(page, preview.url + "topics/space/rss.xml")
+        assert response.headers["content-type"] == "application/xml; charset=utf-8"
+        _dismiss_xslt_banner(page)
+        assert page.inner_text("h1") == "Space — Lantern Tech Digest", "the stylesheet applied"
+        text = page.inner_text("body")
+        assert preview.url + "topics/space/rss.xml" in text and BASE_URL not in text
+        page.get_by_role("link", name="Open the web page").click()
+        page.wait_for_url(preview.url + "topics/space/")
+        assert page.inner_text("h1") == "Space"
+        _open(page, preview.url)
+        hrefs = page.eval_on_selector_all("link[rel=alternate]", "links => links.map(l => l.href)")
+        assert hrefs and all(h.startswith(preview.url) for h in hrefs)
+        assert page.request.get(hrefs[0]).status == 200
+        page.context.close()

@@ -36,7 +36,7 @@ from feedpub.deploy.plan import (
 )
 from feedpub.deploy.settings import DEFAULT_CACHE_CONTROL, FileKind, parse_deploy_settings
 from feedpub.errors import ConfigError
-from feedpub.mediatypes import content_type
+from feedpub.servefiles import content_type
 from tests.conftest import REPO, article_text
 from tests.s3server import S3Front, S3Server
 
@@ -175,7 +175,7 @@ def test_every_file_lands_with_its_headers_hash_and_bytes(site: Site, s3: S3Serv
     for path, data in local.items():
         got = client.get_object(Bucket=site.bucket, Key=PREFIX + path)
         assert got["Body"].read() == data, path
-        assert got["ContentType"] == content_type(PurePosixPath(path)), path
+        assert got["ContentType"] == content_type(PurePosixPath(path).name), path
         assert got["Metadata"] == {"feedpub-sha256": hashlib.sha256(data).hexdigest()}, path
         if path in ("rss.xml", "topics/ai/atom.xml", "index.opml"):
             expected = DEFAULT_CACHE_CONTROL[FileKind.FEED]
@@ -603,7 +603,7 @@ def test_the_cloudflare_example_purges_the_urls_30_at_a_time(tmp_path: Path) -> 
 
 def local(path: str, sha: str = "a") -> LocalFile:
     kind, phase = classify(path, {"topics/ai/": 3})
-    return LocalFile(path, sha, 1, kind, phase, content_type(PurePosixPath(path)), "c")
+    return LocalFile(path, sha, 1, kind, phase, content_type(PurePosixPath(path).name), "c")
 
 
 def test_classify_orders_what_links_before_what_is_linked_to() -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import formatdate
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,9 +22,8 @@ import pytest
 from feedpub.cli import main
 from feedpub.config import load_config
 from feedpub.errors import FeedpubError
-from feedpub.report import BuildReport
-from feedpub.serve import accepts_gzip, locate, wants_page
-from feedpub.watch import snapshot_config, watch_and_build
+from feedpub.servefiles import accepts_gzip, locate, recorded_base_url, wants_page
+from feedpub.watch import build_in_process, snapshot_config, watch_and_build
 from tests.conftest import REPO, article_text
 from tests.serving import fetch, serve_in_thread
 
@@ -30,6 +32,14 @@ BROWSER_ACCEPT = (
 )
 READER_ACCEPT = "application/atom+xml,application/rss+xml,application/xml;q=0.9,*/*;q=0.1"
 SECRET = "the contents of a file outside the output folder"
+SITE_URL = "https://news.example.org/feeds/"
+
+
+def as_served(path: Path, url: str) -> bytes:
+    """A built file as the preview sends it: the site's address replaced with the server's."""
+    data = path.read_bytes().replace(SITE_URL.encode(), url.encode())
+    wrapping = (u.replace("/", "/<wbr>").replace(":/<wbr>/<wbr>", "://") for u in (SITE_URL, url))
+    return data.replace(*(u.encode() for u in wrapping))
 
 
 def write_site(root: Path) -> Path:
@@ -116,7 +126,7 @@ def test_every_file_has_its_media_type(
     assert response.header("Content-Type") == media_type
     assert response.header("X-Content-Type-Options") == "nosniff"
     expected = out / path / "index.html" if not path or path.endswith("/") else out / path
-    assert response.body == expected.read_bytes()
+    assert response.body == as_served(expected, url)
 
 
 def test_etag_and_if_none_match_give_304(served: tuple[str, Path]) -> None:
@@ -155,7 +165,7 @@ def test_gzip_when_asked_with_its_own_etag(served: tuple[str, Path]) -> None:
     assert plain.header("Content-Encoding") == ""
     assert zipped.header("Content-Encoding") == "gzip"
     assert "Accept-Encoding" in zipped.header("Vary")
-    assert gzip.decompress(zipped.body) == plain.body == (out / "atom.xml").read_bytes()
+    assert gzip.decompress(zipped.body) == plain.body == as_served(out / "atom.xml", url)
     assert int(zipped.header("Content-Length")) == len(zipped.body) < len(plain.body)
     assert zipped.header("ETag") != plain.header("ETag")
     same = fetch(url, "/feeds/atom.xml", {"Accept-Encoding": "gzip"})
@@ -209,7 +219,7 @@ def test_a_symlink_inside_the_folder_is_followed(served: tuple[str, Path]) -> No
     url, out = served
     response = fetch(url, "/feeds/topics/alias.xml")
     assert response.status == 200
-    assert response.body == (out / "topics" / "ai" / "rss.xml").read_bytes()
+    assert response.body == as_served(out / "topics" / "ai" / "rss.xml", url)
 
 
 def test_head_sends_headers_only_and_other_methods_are_refused(
@@ -231,8 +241,8 @@ def test_head_sends_headers_only_and_other_methods_are_refused(
 def test_unit_rules_for_paths_and_headers(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "index.html").write_text("x")
-    root = tmp_path.resolve()
-    assert locate(root, "/", "/a/").file == root / "a" / "index.html"
+    root = str(tmp_path.resolve())
+    assert locate(root, "/", "/a/").file == f"{root}/a/index.html"
     assert locate(root, "/", "/a?x=1").location == "/a/"
     assert locate(root, "/", "/a/index.html#top").file is not None
     assert locate(root, "/f/", "/f").location == "/f/"
@@ -258,19 +268,19 @@ def test_watch_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
     config_path = write_site(tmp_path)
     config = load_config(config_path)
     assert main(["build", "--config", str(config_path), "--quiet"]) == 0
-    results: list[BuildReport | FeedpubError] = []
+    codes: list[int] = []
+    errors: list[FeedpubError] = []
     built = threading.Event()
 
-    def on_result(result: BuildReport | FeedpubError) -> None:
-        results.append(result)
+    def rebuild(_: object) -> None:
+        codes.append(build_in_process(["--config", str(config_path), "--quiet"]))
         built.set()
 
     stop = threading.Event()
-    clock: Callable[[], datetime] = lambda: datetime(2024, 6, 1, tzinfo=UTC)  # noqa: E731
     watcher = threading.Thread(
         target=watch_and_build,
-        args=(lambda: config, on_result, stop),
-        kwargs={"clock": clock, "interval": 0.02, "since": snapshot_config(config)},
+        args=(lambda: config, rebuild, stop),
+        kwargs={"on_error": errors.append, "interval": 0.02, "since": snapshot_config(config)},
     )
     watcher.start()
     try:
@@ -280,14 +290,51 @@ def test_watch_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
             article_text(title="Fresh", url="https://a.example/fresh", date="2024-05-09T10:00:00Z")
         )
         draft.rename(draft.with_name("2024-05-09-new.md"))
-        assert built.wait(timeout=10), "no rebuild after a new article"
+        assert built.wait(timeout=30), "no rebuild after a new article"
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    assert codes == [0] and errors == []
+    assert "Fresh" in (config.out / "rss.xml").read_text()
+    assert not watcher.is_alive()
+
+
+def test_watch_reports_a_broken_config_and_keeps_watching(tmp_path: Path) -> None:
+    config_path = write_site(tmp_path)
+    good = load_config(config_path)
+    loads: list[int] = []
+    errors: list[FeedpubError] = []
+    seen = threading.Event()
+
+    def load() -> object:
+        loads.append(1)
+        if len(loads) > 1:
+            return load_config(config_path)  # the second load reads the broken file
+        return good
+
+    def on_error(error: FeedpubError) -> None:
+        errors.append(error)
+        seen.set()
+
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch_and_build,
+        args=(load, lambda _: None, stop),
+        kwargs={
+            "on_error": on_error,
+            "interval": 0.02,
+            "also_watch": (config_path,),
+            "since": snapshot_config(good, (config_path,)),
+        },
+    )
+    watcher.start()
+    try:
+        config_path.write_text("title = [unclosed\n")
+        assert seen.wait(timeout=10), "a broken config went unreported"
     finally:
         stop.set()
         watcher.join(timeout=10)
-    [report] = results
-    assert isinstance(report, BuildReport) and report.published == 4
-    assert "Fresh" in (config.out / "rss.xml").read_text()
-    assert not watcher.is_alive()
+    assert "config" in str(errors[0]).lower()
 
 
 def test_serve_watch_builds_serves_and_rebuilds(tmp_path: Path) -> None:
@@ -320,3 +367,124 @@ def test_serve_watch_builds_serves_and_rebuilds(tmp_path: Path) -> None:
             assert proc.wait(timeout=10) == 0
             assert proc.stdout is not None
             proc.stdout.close()
+
+
+class _Links(HTMLParser):
+    """The autodiscovery links (``<link rel="alternate">``) and anchors of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alternates: list[str] = []
+        self.anchors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "link" and found.get("rel") == "alternate" and found.get("href"):
+            self.alternates.append(str(found["href"]))
+        if tag == "a" and found.get("href"):
+            self.anchors.append(str(found["href"]))
+
+
+@contextmanager
+def serve_process(*options: str) -> Iterator[tuple[str, Path]]:
+    """`python -m feedpub serve --port 0 OPTIONS`: its URL, and a file with its stderr."""
+    with tempfile.TemporaryDirectory() as logs:
+        log_path = Path(logs) / "serve.log"
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "feedpub", "serve", "--port", "0", *options],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
+            assert proc.stdout is not None
+            try:
+                line = proc.stdout.readline()
+                assert " at http://" in line, f"{line!r} {log_path.read_text()}"
+                yield line.split(" at ")[1].split()[0], log_path
+            finally:
+                proc.send_signal(signal.SIGINT)
+                assert proc.wait(timeout=10) == 0
+                proc.stdout.close()
+
+
+def check_preview(url: str) -> int:
+    """Follow the landing page's links and the styled feed's stylesheet; all stay on ``url``.
+
+    Returns how many addresses were fetched.
+    """
+    assert url.endswith("/news/feeds/"), url
+    origin = url.removesuffix("/news/feeds/")
+    landing = fetch(url, "/news/feeds/", {"Accept": BROWSER_ACCEPT})
+    assert landing.status == 200
+    assert b"example.org" not in landing.body.replace(b"<wbr>", b"")
+    links = _Links()
+    links.feed(landing.body.decode())
+    assert len(links.alternates) >= 3
+    local = [href for href in links.alternates + links.anchors if href.startswith(origin)]
+    assert set(links.alternates) <= set(local), "every autodiscovery link is on the preview"
+    for href in sorted(set(local)):
+        response = fetch(url, href.removeprefix(origin))
+        assert response.status == 200, href
+    styled = fetch(url, "/news/feeds/rss.xml", {"Accept": BROWSER_ACCEPT})
+    assert styled.header("Content-Type") == "application/xml; charset=utf-8"
+    stylesheet = re.search(rb'<\?xml-stylesheet type="text/xsl" href="([^"]+)"', styled.body)
+    assert stylesheet is not None and stylesheet[1] == b"/news/feeds/feed.xsl"
+    xsl = fetch(url, stylesheet[1].decode())
+    assert xsl.status == 200 and xsl.header("Content-Type") == "text/xsl; charset=utf-8"
+    assert f"<link>{url}</link>".encode() in styled.body
+    assert f'<atom:link href="{url}rss.xml" rel="self"'.encode() in styled.body
+    return len(set(local)) + 3
+
+
+def test_serve_previews_a_deployment_at_its_base_url(tmp_path: Path) -> None:
+    config = write_site(tmp_path)
+    out = tmp_path / "deploy"
+    base_url = "https://example.org/news/feeds/"
+    assert main(["build", "--config", str(config), "--out", str(out), "--base-url", base_url]) == 0
+    # --base-url given, and left out: then it is read back from the built feeds.
+    for options in (("--base-url", base_url), ()):
+        with serve_process("--out", str(out), *options) as (url, log):
+            assert check_preview(url) >= 10
+            assert "warning" not in log.read_text()
+    assert recorded_base_url(out) == base_url
+    # The config's base_url (news.example.org/feeds/) wins over the build's, with a warning.
+    with serve_process("--config", str(config), "--out", str(out)) as (url, log):
+        assert url.endswith("/feeds/") and not url.endswith("/news/feeds/")
+        assert f"was built for {base_url}, not https://news.example.org/feeds/" in log.read_text()
+
+
+def test_recorded_base_url_reads_atom_when_there_is_no_json_feed(tmp_path: Path) -> None:
+    assert recorded_base_url(tmp_path) is None
+    (tmp_path / "atom.xml").write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><link rel="alternate" href="https://a.example/"/>'
+        '<link rel="self" href="https://a.example/x/atom.xml"/></feed>'
+    )
+    assert recorded_base_url(tmp_path) == "https://a.example/x/"
+    (tmp_path / "feed.json").write_text('{"feed_url": "https://b.example/y/feed.json"}')
+    assert recorded_base_url(tmp_path) == "https://b.example/y/"
+
+
+@pytest.mark.parametrize(
+    ("port", "message"),
+    [
+        ("99999", "argument --port: a port is 0 to 65535 (0: any free port), got 99999"),
+        ("-1", "argument --port: a port is 0 to 65535 (0: any free port), got -1"),
+        ("http", "argument --port: not a port number: 'http'"),
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], port: str, message: str
+) -> None:
+    assert main(["serve", "--out", str(tmp_path), "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bare_feedpub_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("usage: feedpub")
+    for command in ("build", "check-links", "serve", "init"):
+        assert command in captured.err

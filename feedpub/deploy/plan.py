@@ -17,9 +17,9 @@ from enum import IntEnum
 from pathlib import Path, PurePosixPath
 
 from ..errors import DeployError
-from ..mediatypes import content_type
 from ..render import RENDERERS
 from ..render.stylesheet import STYLESHEET_NAME
+from ..servefiles import content_type  # the table `serve` uses
 from .settings import FileKind
 
 _FEED_NAMES = frozenset(r.filename for r in RENDERERS)
@@ -148,7 +148,7 @@ def scan_output(out: Path, cache_control: Mapping[FileKind, str]) -> list[LocalF
                 size=len(data),
                 kind=kind,
                 phase=phase,
-                content_type=content_type(PurePosixPath(path)),
+                content_type=content_type(PurePosixPath(path).name),
                 cache_control=cache_control[kind],
             )
         )
