@@ -3,8 +3,10 @@
 Exit codes: 0 all good; 1 fatal (bad config, unreadable source; nothing
 written); 2 usage; 3 feeds written (or links checked) but some files were
 rejected; 4 another run holds the lock; 5 (check-links --fail-on-dead) a link is
-confirmed dead; 7 the shrink guard refused the build (nothing written); 128 + N
-stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), no file left half-written.
+confirmed dead; 6 a deploy failed or was refused (files already uploaded stay
+whole; the next deploy carries on); 7 the shrink guard refused the build
+(nothing written); 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129
+SIGHUP), no file left half-written.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import DEFAULT_BASE_URL, Config, load_config, normalize_base_url, positive_seconds
-from .errors import ConfigError, FeedpubError, LockError, ShrinkError
+from .errors import ConfigError, DeployError, FeedpubError, LockError, ShrinkError
 from .publish import LinkCheck, build, check_site_links
 from .report import BuildReport
 
 if TYPE_CHECKING:
+    from .deploy import DeployReport, DeploySettings
     from .links import LinkReport
 
 # Link checking, serving and scaffolding are imported by their commands only: a cron
@@ -42,6 +45,7 @@ EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_LOCKED = 4
 EXIT_DEAD_LINKS = 5
+EXIT_DEPLOY = 6
 EXIT_SHRINK = 7
 EXIT_SIGNAL = 128  # + the signal's number
 
@@ -89,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         help="check every article's link first; apply the links.on_dead policy",
     )
     _link_options(b)
+    b.add_argument("--deploy", action="store_true", help="then deploy the output (see deploy)")
+    _deploy_options(b)
 
     c = commands.add_parser(
         "check-links", help="check every article's link and store the results in the state file"
@@ -113,7 +119,40 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(out=None, base_url=None, max_items=None, include_drafts=None, quiet=False)
     _add_serve_parser(commands)
     _add_init_parser(commands)
+    _add_deploy_parser(commands)
     return parser
+
+
+def _add_deploy_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    d = commands.add_parser(
+        "deploy",
+        help="upload the output folder to an S3-compatible bucket, only what changed",
+        description="Sync the output folder to s3://BUCKET/PREFIX (docs/deploy.md). "
+        "Credentials come from the standard AWS chain. Exit 6 when the deploy fails.",
+    )
+    d.add_argument("--config", type=Path, help="config file (default: ./config.toml if present)")
+    d.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: feeds)")
+    d.add_argument("--base-url", metavar="URL", help="public URL the output folder is served at")
+    d.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for a build")
+    d.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    d.add_argument("--quiet", action="store_true", help="print only problems")
+    d.add_argument("--concurrency", type=int, metavar="N", help="uploads at a time (default: 8)")
+    _deploy_options(d)
+    d.set_defaults(source=None, state=None, max_items=None, include_drafts=None, deploy=True)
+
+
+def _deploy_options(parser: argparse.ArgumentParser) -> None:
+    """Where to deploy; each overrides its key in config.toml's [deploy] table."""
+    parser.add_argument("--bucket", help="bucket name")
+    parser.add_argument("--prefix", metavar="PATH", help="key prefix (folder) in the bucket")
+    parser.add_argument("--endpoint-url", metavar="URL", help="S3-compatible endpoint")
+    parser.add_argument("--region", help="bucket region")
+    parser.add_argument(
+        "--path-style", action="store_true", default=None, help="path-style addressing"
+    )
+    parser.add_argument("--profile", help="AWS profile of the shared config files")
+    parser.add_argument("--max-deletes", type=int, metavar="N", help="refuse above (default 256)")
+    parser.add_argument("--dry-run", action="store_true", help="print the deploy plan only")
 
 
 def _timestamp(text: str) -> datetime:
@@ -262,7 +301,28 @@ def resolve_config(args: argparse.Namespace) -> Config:
     links = _link_changes(args)
     if links:
         changes["links"] = replace(config.links, **links)  # type: ignore[arg-type]
+    if getattr(args, "deploy", False):
+        changes["deploy"] = _deploy_changes(args, config)
     return replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _deploy_changes(args: argparse.Namespace, config: Config) -> DeploySettings:
+    from .deploy.settings import normalize_prefix
+
+    changes: dict[str, object] = {
+        key: getattr(args, key)
+        for key in ("bucket", "endpoint_url", "region", "path_style", "profile", "max_deletes")
+        if getattr(args, key) is not None
+    }
+    if args.prefix is not None:
+        changes["prefix"] = normalize_prefix(args.prefix)
+    if args.max_deletes is not None and args.max_deletes < 0:
+        raise ConfigError(f"--max-deletes must be at least 0, got {args.max_deletes}")
+    if args.command == "deploy" and args.concurrency is not None:
+        if args.concurrency < 1:
+            raise ConfigError(f"--concurrency must be at least 1, got {args.concurrency}")
+        changes["concurrency"] = args.concurrency
+    return replace(config.deploy, **changes)  # type: ignore[arg-type]
 
 
 def _link_changes(args: argparse.Namespace) -> dict[str, object]:
@@ -328,18 +388,80 @@ def run_build(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         report = build(
-            config, now=args.now or datetime.now(UTC), wait=args.wait, link_check=link_check
+            config,
+            now=args.now or datetime.now(UTC),
+            wait=args.wait,
+            link_check=link_check,
+            ping_hubs=not args.deploy,  # with --deploy, hubs hear of a feed once it is uploaded
         )
     finally:
         if progress is not None:
             progress.clear()
-    if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     _print_summary(report, args.quiet, time.monotonic() - started)
+    deployed = _deploy(config, args) if args.deploy else None
+    if args.json:
+        document = report.to_dict()
+        if deployed is not None:
+            document["deploy"] = deployed.to_dict()
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     if report.link_report is not None and not args.quiet:
         _print_link_summary(report.link_report)
         _print_dead_links(report)
     return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    deployed = _deploy(resolve_config(args), args)
+    if args.json:
+        print(json.dumps(deployed.to_dict(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _deploy(config: Config, args: argparse.Namespace) -> DeployReport:
+    from .deploy import deploy_folder
+
+    progress = _UploadLine() if sys.stderr.isatty() and not args.quiet else None
+    started = time.monotonic()
+    try:
+        deployed = deploy_folder(
+            config.out,
+            config.deploy,
+            config.base_url,
+            dry_run=args.dry_run,
+            hubs=config.hubs,
+            wait_seconds=args.wait,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.clear()
+    if deployed.dry_run and not args.json:
+        for path, reason in zip(deployed.uploaded, deployed.reasons, strict=True):
+            print(f"upload {path} ({reason})")
+        for path in deployed.headers_updated:
+            print(f"update headers {path}")
+        for path in deployed.deleted:
+            print(f"delete {path}")
+    for warning in deployed.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if deployed.dry_run and len(deployed.deleted) > config.deploy.max_deletes:
+        print(
+            f"warning: {len(deployed.deleted)} deletions: more than --max-deletes "
+            f"{config.deploy.max_deletes}, so a real deploy would refuse",
+            file=sys.stderr,
+        )
+    if not args.quiet:
+        verb = "would upload" if deployed.dry_run else "uploaded"
+        print(
+            f"deploy to s3://{deployed.bucket}/{deployed.prefix}: {verb} "
+            f"{len(deployed.uploaded)} (headers of {len(deployed.headers_updated)}), "
+            f"{'would delete' if deployed.dry_run else 'deleted'} "
+            f"{len(deployed.deleted)}, {len(deployed.unchanged)} unchanged; "
+            f"{deployed.requests} requests, {deployed.bytes_sent / 1e6:.2f} MB sent "
+            f"in {time.monotonic() - started:.2f} s",
+            file=sys.stderr,
+        )
+    return deployed
 
 
 def run_check_links(args: argparse.Namespace) -> int:
@@ -417,6 +539,18 @@ class _ProgressLine:
             file=sys.stderr,
             flush=True,
         )
+
+    def clear(self) -> None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+class _UploadLine:
+    """A deploy's upload counter on a terminal's stderr, redrawn in place."""
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = 24 * done // max(total, 1)
+        bar = "#" * filled + "." * (24 - filled)
+        print(f"\ruploading [{bar}] {done}/{total}\033[K", end="", file=sys.stderr, flush=True)
 
     def clear(self) -> None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -561,9 +695,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args)
         if args.command == "init":
             return run_init(args)
+        if args.command == "deploy":
+            return run_deploy(args)
     except LockError as e:
         print(f"feedpub: {e}", file=sys.stderr)
         return EXIT_LOCKED
+    except DeployError as e:
+        print(f"feedpub: deploy failed: {e}", file=sys.stderr)
+        return EXIT_DEPLOY
     except ShrinkError as e:
         print(f"feedpub: {e}", file=sys.stderr)
         return EXIT_SHRINK

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .deploy.settings import DeploySettings, parse_deploy_settings
 from .editorial.spec import (
     CustomFeedSpec,
     TopStoriesSpec,
@@ -99,6 +100,7 @@ class Config:
     # last build's stories or feeds, unless allow_shrink.
     allow_shrink: bool = False
     max_shrink: float = DEFAULT_MAX_SHRINK
+    deploy: DeploySettings = field(default_factory=DeploySettings)  # feedpub deploy
 
     @property
     def site_domain(self) -> str:
@@ -135,6 +137,7 @@ _TOP_KEYS = {
     "match_keywords",
     "allow_shrink",
     "max_shrink",
+    "deploy",
 }
 _LINK_KEYS = {
     "timeout",
@@ -213,6 +216,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
         allow_shrink=_bool(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
         max_shrink=_share(raw.get("max_shrink", DEFAULT_MAX_SHRINK), f"{where}: max_shrink"),
+        deploy=parse_deploy_settings(raw.get("deploy", {}), f"{where}: deploy"),
     )
     return config
 

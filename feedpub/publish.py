@@ -59,6 +59,7 @@ def build(
     wait: float = 0,
     workers: int | None = None,
     link_check: LinkCheck | None = None,
+    ping_hubs: bool = True,
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
@@ -67,6 +68,8 @@ def build(
     ``wait`` is how long to wait for another run holding the output folder.
     With ``link_check``, every article's link is checked first, and articles whose
     link is confirmed dead are dropped or flagged as ``config.links.on_dead`` says.
+    With ``ping_hubs`` false, WebSub hubs are not told of ``changed_feeds``: a
+    deploy does, once they are uploaded.
 
     Raises:
         ConfigError: no source is configured.
@@ -82,13 +85,18 @@ def build(
         _, links = check_site_links(config, link_check)
     with output_lock(config.out, wait):
         report, notes = _with_state(
-            config, lambda state: _build_locked(config, now, state, workers, links)
+            config, lambda state: _build_locked(config, now, state, workers, links, ping_hubs)
         )
     return replace(report, warnings=(*notes, *report.warnings)) if notes else report
 
 
 def _build_locked(
-    config: Config, now: datetime, state: State, workers: int | None, links: LinkReport | None
+    config: Config,
+    now: datetime,
+    state: State,
+    workers: int | None,
+    links: LinkReport | None,
+    ping_hubs: bool = True,
 ) -> BuildReport:
     scan = scan_sources(config.sources)
     fingerprint = _build_fingerprint(config, scan)
@@ -102,7 +110,7 @@ def _build_locked(
     loaded = load_scanned(
         scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
     )
-    report = _stages(config, now, state, cache, loaded, cores, links)
+    report = _stages(config, now, state, cache, loaded, cores, links, ping_hubs)
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
 
@@ -115,6 +123,7 @@ def _stages(
     loaded: LoadResult[ArticleHead],
     cores: int,
     links: LinkReport | None,
+    ping_hubs: bool = True,
 ) -> BuildReport:
     """Links → group → guard → render → write → record: the part of a build that changes files."""
     from .editorial.excerpts import excerpts_of, needs_excerpts
@@ -140,7 +149,7 @@ def _stages(
         subscriptions(selection),
         len(selection.articles),
     )
-    report = write_site(config, selection, state, cache, cores, now)
+    report = write_site(config, selection, state, cache, cores, now, ping_hubs)
     return replace(
         report,
         files_read=loaded.files_read,

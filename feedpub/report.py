@@ -41,6 +41,7 @@ class BuildReport:
     next_release: datetime | None = None  # when the next of those is due
     link_report: LinkReport | None = None  # with build --check-links
     dead_links: tuple[DeadLinkStory, ...] = ()  # each story dropped or flagged, and why
+    changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds written: for WebSub
 
     def to_dict(self) -> dict[str, object]:
         document: dict[str, object] = {
@@ -64,6 +65,7 @@ class BuildReport:
             "topics_from_keywords": self.topics_from_keywords,
             "scheduled": self.scheduled,
             "next_release": _iso(self.next_release),
+            "changed_feeds": list(self.changed_feeds),
         }
         if self.link_report is not None:
             document["link_check"] = self.link_report.summary()

@@ -29,10 +29,12 @@ def write_site(
     cache: ArticleCache,
     workers: int,
     now: datetime,
+    ping_hubs: bool = True,
 ) -> BuildReport:
     """Bring ``config.out`` up to date with ``selection``; the report's counts of files.
 
-    ``now`` dates the edits found in the stories rendered (store/changes.py).
+    ``now`` dates the edits found in the stories rendered (store/changes.py). With
+    ``ping_hubs`` false the hubs are not told: a deploy does, after its uploads.
     """
     ctx = render_context(config)
     stored = feed_digests(state)
@@ -65,17 +67,17 @@ def write_site(
 
     listed = subscriptions(selection)
     warnings: tuple[str, ...] = ()
-    if config.hubs:
-        from .websub import ping_hubs
+    written = set(result.written)
+    changed_urls = [
+        ctx.file_url(feed, name.rsplit("/", 1)[-1])
+        for feed in listed
+        for name in feed_files(feed)
+        if name in written and not name.endswith(".html")
+    ]
+    if config.hubs and ping_hubs:
+        from .websub import ping_hubs as ping
 
-        written = set(result.written)
-        changed_urls = [
-            ctx.file_url(feed, name.rsplit("/", 1)[-1])
-            for feed in listed
-            for name in feed_files(feed)
-            if name in written and not name.endswith(".html")
-        ]
-        warnings = tuple(ping_hubs(config.hubs, changed_urls))
+        warnings = tuple(ping(config.hubs, changed_urls))
     return BuildReport(
         files_read=0,
         published=len(selection.articles),
@@ -88,4 +90,5 @@ def write_site(
         unchanged=len(result.unchanged) + len(kept),
         removed=result.removed,
         rendered=len(changed),
+        changed_feeds=tuple(changed_urls),
     )

@@ -173,7 +173,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
-    for command in ("build", "check-links", "serve", "init"):
+    for command in ("build", "check-links", "serve", "init", "deploy"):
         assert main([command, "--help"]) == 0
         assert "usage: feedpub " + command in capsys.readouterr().out
 
