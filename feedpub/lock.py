@@ -12,8 +12,6 @@ Linux; elsewhere a watchdog thread that exits when the parent is gone).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import fcntl
 import os
 import signal
@@ -47,6 +45,9 @@ def _after_fork_in_child() -> None:
 
 def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
+        import ctypes  # here, in a forked worker: the parent's cron runs need not load it
+        import ctypes.util
+
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
             if os.getppid() != parent:  # the parent died before the call: too late to be told
