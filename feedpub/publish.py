@@ -188,7 +188,7 @@ def check_site_links(
         )
         urls = article_urls(loaded, config.include_drafts)
         report = check_links(
-            urls, config.links, state, fresh=link_check.recheck, progress=link_check.progress
+            urls, config.links, state, recheck=link_check.recheck, progress=link_check.progress
         )
         return loaded, report
 

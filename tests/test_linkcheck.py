@@ -186,7 +186,7 @@ def test_a_second_run_inside_the_ttls_sends_no_request(
         assert link_server.requests == sent
         assert (second.requests, second.cache_hits) == (0, 5)
         assert [r.state for r in second.results] == [r.state for r in first.results]
-        fresh = check_links(urls, policy, state, fresh=True, checker=checker(policy))
+        fresh = check_links(urls, policy, state, recheck=True, checker=checker(policy))
         assert fresh.cache_hits == 0 and link_server.requests == 2 * sent
 
 

@@ -21,7 +21,7 @@ def time_to_live(state: LinkState, policy: LinkPolicy) -> timedelta:
     }.get(state, timedelta(0))
 
 
-def is_fresh(result: LinkResult, policy: LinkPolicy, now: datetime) -> bool:
+def still_trusted(result: LinkResult, policy: LinkPolicy, now: datetime) -> bool:
     """Whether a stored result is still inside its class's time to live."""
     return now - result.checked_at < time_to_live(result.state, policy)
 

@@ -13,7 +13,7 @@ from ..model import LinkResult, LinkState
 from ..store import State
 from ..store.links import load_links, save_links
 from .check import NETWORK_DOWN, CheckRun, LinkChecker, Progress, utcnow
-from .history import is_fresh, record_check
+from .history import record_check, still_trusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def check_links(
     policy: LinkPolicy,
     state: State | None = None,
     *,
-    fresh: bool = False,
+    recheck: bool = False,
     progress: Progress | None = None,
     checker: LinkChecker | None = None,
     clock: Callable[[], datetime] = utcnow,
@@ -85,7 +85,7 @@ def check_links(
     """Classify every URL, re-checking only those whose stored result is stale.
 
     Results still inside their class's time to live are taken from ``state``
-    (unless ``fresh``); the others are checked over the network, added to
+    (unless ``recheck``); the others are checked over the network, added to
     their history and stored. Failures seen while the network looked down are
     trusted for ``policy.network_down_minutes`` only. URLs the run's deadline
     stopped are not stored. Runs its own event loop: call it from synchronous
@@ -102,8 +102,8 @@ def check_links(
     cached = {
         url: result
         for url, result in previous.items()
-        if not fresh
-        and is_fresh(result, policy, now)
+        if not recheck
+        and still_trusted(result, policy, now)
         and not (NETWORK_DOWN in (result.error or "") and now - result.checked_at >= briefly)
     }
     due = [url for url in unique if url not in cached]
