@@ -22,6 +22,7 @@ from .model import (
     Feed,
     FeedKind,
     LoadResult,
+    Provider,
     Selection,
 )
 from .selection import hold_scheduled, select_articles
@@ -112,7 +113,7 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
-    articles = [_resolved(a, taxonomy) for a in articles]
+    articles = _resolved(articles, taxonomy)
 
     site: Feed[ArticleHead] = Feed(
         kind=FeedKind.SITE,
@@ -146,13 +147,34 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     )
 
 
-def _resolved(article: ArticleHead, taxonomy: Taxonomy) -> ArticleHead:
-    """The article with its provider as the taxonomy knows it and its topics' slugs."""
-    provider = taxonomy.provider(article.provider)
-    slugs = tuple(topic.slug for topic in map(taxonomy.topic, article.topics) if topic is not None)
-    if provider == article.provider and slugs == article.topic_slugs:
-        return article
-    return replace(article, provider=provider, topic_slugs=slugs)
+def _resolved(articles: Sequence[ArticleHead], taxonomy: Taxonomy) -> list[ArticleHead]:
+    """Each article with its provider as the taxonomy knows it and its topics' slugs.
+
+    Articles share their provider and topics tuples (the cache hands out one
+    object per distinct value), so each is resolved once, not once per article.
+    """
+    providers: dict[int, tuple[Provider | None, Provider | None]] = {}
+    slugs_of: dict[tuple[str, ...], tuple[str, ...]] = {}
+    resolved: list[ArticleHead] = []
+    for article in articles:
+        known = providers.get(id(article.provider))
+        if known is None or known[0] is not article.provider:
+            known = providers[id(article.provider)] = (
+                article.provider,
+                taxonomy.provider(article.provider),
+            )
+        provider = known[1]
+        slugs = slugs_of.get(article.topics)
+        if slugs is None:
+            slugs = slugs_of[article.topics] = tuple(
+                topic.slug for topic in map(taxonomy.topic, article.topics) if topic is not None
+            )
+        # An equal provider that is another object is copied in too: same output.
+        if provider is article.provider and slugs == article.topic_slugs:
+            resolved.append(article)
+        else:
+            resolved.append(article.with_taxonomy(provider, slugs))
+    return resolved
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,34 @@ class ArticleHead:
     def updated_at(self) -> datetime:
         return self.updated or self.published
 
+    def with_taxonomy(self, provider: Provider | None, topic_slugs: tuple[str, ...]) -> ArticleHead:
+        """This head with its provider and topic slugs as the taxonomy knows them.
+
+        ``dataclasses.replace`` does the same through a dict of every field; grouping
+        makes one per article of the site, so the fields are passed here directly
+        (a test holds this to ``replace``). A whole ``Article`` keeps its body and type.
+        """
+        if self.__class__ is not ArticleHead:
+            return replace(self, provider=provider, topic_slugs=topic_slugs)
+        return ArticleHead(
+            self.key,
+            self.path,
+            self.title,
+            self.url,
+            self.published,
+            self.quality,
+            self.heat,
+            self.kind,
+            provider,
+            self.topics,
+            self.draft,
+            self.updated,
+            self.digest,
+            self.link_state,
+            self.modified,
+            topic_slugs,
+        )
+
     def with_body(self, body: ArticleBody) -> Article:
         """The whole article: these fields and ``body``."""
         head = {f: getattr(self, f) for f in _HEAD_FIELDS}

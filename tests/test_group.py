@@ -151,3 +151,32 @@ def test_provider_keys_are_domains_and_hostile_domains_are_slugged() -> None:
     taxonomy = build_taxonomy(articles, (), ())
     keys = sorted(p.domain for p in taxonomy.providers.values())
     assert keys == ["cnbc.com", "etc"]
+
+
+def test_with_taxonomy_is_replace_for_light_and_whole_articles() -> None:
+    from feedpub.model import ArticleBody, ArticleHead, ArticleKind, LinkState
+
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+    head = ArticleHead(
+        "2024-05-01:k",
+        "k.md",
+        "Title",
+        "https://a.example/k",
+        moment,
+        quality=7,
+        heat=3,
+        kind=ArticleKind.VIDEO,
+        provider=Provider("P", "p.example", "https://p.example/logo.png"),
+        topics=("AI", "Space"),
+        draft=True,
+        updated=moment + timedelta(seconds=1),
+        digest="4:abc",
+        link_state=LinkState.DEAD,
+        modified=moment + timedelta(days=1),
+        topic_slugs=("old",),
+    )
+    provider = Provider("Q", "q.example")
+    for article in (head, head.with_body(ArticleBody("An excerpt.", "<p>x</p>"))):
+        resolved = article.with_taxonomy(provider, ("ai", "space"))
+        assert type(resolved) is type(article)
+        assert resolved == replace(article, provider=provider, topic_slugs=("ai", "space"))

@@ -41,8 +41,8 @@ class Scan:
     def fingerprint(self) -> str:
         """Changes whenever any article file is added, removed or touched."""
         digest = hashlib.sha1()
-        for file in self.files:
-            digest.update(f"{file.display}\0{file.size}\0{file.mtime_ns}\n".encode())
+        lines = "".join([f"{f.display}\0{f.size}\0{f.mtime_ns}\n" for f in self.files])
+        digest.update(lines.encode())
         for topic in self.topics:
             digest.update(repr(topic).encode())
         for provider in self.providers:
@@ -125,18 +125,29 @@ def _walk(top: str, identity: tuple[int, int], files: list[SourceFile], notes: l
     while stack:
         folder, depth = stack.pop()
         try:
-            with os.scandir(folder) as entries:
-                listed = sorted(entries, key=lambda e: e.name)
+            # Listed through a descriptor, each entry is stat-ed relative to it
+            # (fstatat): the kernel does not walk the folder's path once per file.
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as e:
             skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
             continue
-        below: list[str] = []
-        for entry in listed:
-            if entry.name.startswith("."):
-                continue
-            problem = _entry_problem(entry, depth, seen, below, files)
-            if problem:
-                skipped.append(f"{display_name(entry.path)}: {problem}")
+        try:
+            with os.scandir(fd) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+            below: list[str] = []
+            prefix = folder if folder.endswith(os.sep) else folder + os.sep
+            for entry in listed:
+                if entry.name.startswith("."):
+                    continue
+                path = prefix + entry.name
+                problem = _entry_problem(entry, path, depth, seen, below, files)
+                if problem:
+                    skipped.append(f"{display_name(path)}: {problem}")
+        except OSError as e:
+            skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
+            continue
+        finally:
+            os.close(fd)
         stack.extend((path, depth + 1) for path in reversed(below))
     notes.extend(skipped[:MAX_WALK_NOTES])
     if len(skipped) > MAX_WALK_NOTES:
@@ -145,13 +156,17 @@ def _walk(top: str, identity: tuple[int, int], files: list[SourceFile], notes: l
 
 def _entry_problem(
     entry: os.DirEntry[str],
+    path: str,
     depth: int,
     seen: set[tuple[int, int]],
     below: list[str],
     files: list[SourceFile],
 ) -> str | None:
-    """File one directory entry (a folder to walk, or an article); why it is skipped, if it is."""
-    if len(os.fsencode(entry.path)) > MAX_PATH_BYTES:
+    """File one directory entry at ``path`` (a folder to walk, or an article); why it is
+    skipped, if it is."""
+    # A character is at most 4 bytes in the file system's encoding: only a path
+    # longer than a quarter of the limit needs encoding to be measured.
+    if len(path) > MAX_PATH_BYTES // 4 and len(os.fsencode(path)) > MAX_PATH_BYTES:
         return f"skipped: the path is over {MAX_PATH_BYTES:,} bytes long"
     try:
         is_folder = entry.is_dir(follow_symlinks=False)
@@ -167,13 +182,13 @@ def _entry_problem(
         if (info.st_dev, info.st_ino) in seen:
             return "folder skipped: it is a folder already walked (a loop)"
         seen.add((info.st_dev, info.st_ino))
-        below.append(entry.path)
+        below.append(path)
     elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
-        display = display_name(entry.path)
+        display = display_name(path)
         try:
             info = entry.stat()
         except OSError:
-            files.append(SourceFile(entry.path, display))  # loading will say why
+            files.append(SourceFile(path, display))  # loading will say why
             return None
-        files.append(SourceFile(entry.path, display, info.st_size, info.st_mtime_ns))
+        files.append(SourceFile(path, display, info.st_size, info.st_mtime_ns))
     return None

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar, cast
 
 from ..model import (
     Article,
@@ -175,8 +175,14 @@ class ArticleCache:
         Returns the hits by path, the misses, and the racy files (with their
         cached results among the hits: the caller compares their bytes' hash).
         """
+        # Rows of another parser are misses: they are not even fetched. Rows stay
+        # plain tuples until they are read (one named tuple per row costs more
+        # than the reading).
         rows = {
-            row[0]: row for row in self.state.connection.execute(f"SELECT {_COLUMNS} FROM articles")
+            row[0]: row
+            for row in self.state.connection.execute(
+                f"SELECT {_COLUMNS} FROM articles WHERE fingerprint = ?", (self.fingerprint,)
+            )
         }
         reader = _RowReader(skip_drafts)
         hits: dict[str, FileOutcome] = {}
@@ -184,15 +190,11 @@ class ArticleCache:
         racy: list[Stamp] = []
         for stamp in stamps:
             found = rows.get(stamp.display)
-            if found is None:
+            if found is None or found[1] != stamp.size:  # (path, size, mtime_ns, cached_ns, …)
                 misses.append(stamp)
                 continue
-            row = ArticleRow(*found)
-            if row.fingerprint != self.fingerprint or row.size != stamp.size:
-                misses.append(stamp)
-                continue
-            hits[stamp.display] = reader.read(row)
-            if row.mtime_ns != stamp.mtime_ns or row.cached_ns - stamp.mtime_ns < RACY_NS:
+            hits[stamp.display] = reader.read(found)
+            if found[2] != stamp.mtime_ns or found[3] - stamp.mtime_ns < RACY_NS:
                 racy.append(stamp)
         return hits, misses, racy
 
@@ -247,6 +249,31 @@ class ArticleCache:
         return whole
 
 
+# The values of an ArticleRow but its body, as SQLite hands them over.
+_HeadValues = tuple[
+    str,
+    int,
+    int,
+    int,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    int | None,
+    int | None,
+    int | None,
+    str | None,
+    int | None,
+    str | None,
+    str | None,
+    str | None,
+]
+_KINDS = {kind.value: kind for kind in ArticleKind}
+
+
 class _RowReader:
     """Turns rows back into outcomes; shares the Provider and topic tuples rows repeat."""
 
@@ -255,30 +282,52 @@ class _RowReader:
         self.providers: dict[str, Provider] = {}
         self.topics: dict[str, tuple[str, ...]] = {}
 
-    def read(self, row: ArticleRow) -> FileOutcome:
-        notes = tuple(json.loads(row.notes)) if row.notes else ()
-        if row.rejection is not None:
-            reason, line = json.loads(row.rejection)
-            return FileOutcome(None, Rejection(row.path, reason, line), notes, row.sha1)
-        if row.draft and self.skip_drafts:
-            return FileOutcome(None, None, notes, row.sha1, True)
-        assert row.key is not None and row.title is not None and row.url is not None
-        assert row.published is not None and row.kind is not None
+    def read(self, row: tuple[object, ...]) -> FileOutcome:
+        """The outcome of a row: an ``ArticleRow``, or the first 19 values of one."""
+        (
+            path,
+            _size,
+            _mtime_ns,
+            _cached_ns,
+            _fingerprint,
+            sha1,
+            rejection,
+            notes_json,
+            key,
+            title,
+            url,
+            published,
+            quality,
+            heat,
+            kind,
+            draft,
+            topics,
+            provider,
+            digest,
+        ) = cast(_HeadValues, row[:19])
+        notes = tuple(json.loads(notes_json)) if notes_json else ()
+        if rejection is not None:
+            reason, line = json.loads(rejection)
+            return FileOutcome(None, Rejection(path, reason, line), notes, sha1)
+        if draft and self.skip_drafts:
+            return FileOutcome(None, None, notes, sha1, True)
+        assert key is not None and title is not None and url is not None
+        assert published is not None and kind is not None
         article = ArticleHead(
-            row.key,
-            row.path,
-            row.title,
-            row.url,
-            _EPOCH + timedelta(microseconds=row.published),
-            row.quality or 0,
-            row.heat or 0,
-            ArticleKind(row.kind),
-            provider=self._provider(row.provider) if row.provider else None,
-            topics=self._topics(row.topics or ""),
-            draft=bool(row.draft),
-            digest=row.digest or "",
+            key,
+            path,
+            title,
+            url,
+            _EPOCH + timedelta(microseconds=published),
+            quality or 0,
+            heat or 0,
+            _KINDS.get(kind) or ArticleKind(kind),
+            provider=self._provider(provider) if provider else None,
+            topics=self._topics(topics or ""),
+            draft=bool(draft),
+            digest=digest or "",
         )
-        return FileOutcome(article, None, notes, row.sha1)
+        return FileOutcome(article, None, notes, sha1)
 
     def _provider(self, text: str) -> Provider:
         provider = self.providers.get(text)
