@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import SourceError
-from .yamlsafe import read_yaml
+from .yamlfast import read_plain
+from .yamlsafe import normalize_yaml_text, read_yaml
 
 _FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)
 
@@ -50,6 +51,10 @@ def parse_front_matter(text: str, display: str) -> FrontMatter:
             large, too deep, or not a mapping.
     """
     block, first_line = split_front_matter(text, display)
+    plain = read_plain(normalize_yaml_text(block))
+    if plain is not None:  # yaml-rs read it, and PyYAML would read the same
+        mapping, lines = plain
+        return FrontMatter(mapping, {key: first_line + line for key, line in lines.items()})
     document = read_yaml(block, display, first_line)
     data = document.data
     if data is None:
