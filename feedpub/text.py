@@ -23,6 +23,20 @@ MAX_SLUG_LENGTH = 80
 
 def clean_text(value: str) -> str:
     """Return ``value`` as readers should see it (see the module docstring)."""
+    if (
+        value.isascii()
+        and value.isprintable()  # printable ASCII: no control, no white space but ' '
+        and "&" not in value
+        and "  " not in value
+        and value[:1] != " "
+        and value[-1:] != " "
+    ):
+        return value  # nothing to decode, remove or fold: most fields, most files
+    return clean_text_fully(value)
+
+
+def clean_text_fully(value: str) -> str:
+    """``clean_text`` without its shortcut for text with nothing to clean."""
     if "&" in value:
         value = html.unescape(value)
     value = _CONTROLS.sub("", strip_xml_illegal(value))

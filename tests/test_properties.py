@@ -319,3 +319,18 @@ def test_building_twice_changes_nothing(stories: list[tuple[str, str, str]]) -> 
         assert second.written == () and second.removed == ()
         assert before == after
         assert first.files_read == second.files_read == len(stories)
+
+
+@given(
+    st.text(
+        st.one_of(
+            st.characters(min_codepoint=0x20, max_codepoint=0x7E),  # mostly printable ASCII
+            st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1f\x7f\x85\xa0&;#é’\u2028\ufffe"),
+        ),
+        max_size=40,
+    )
+)
+def test_the_shortcut_of_clean_text_changes_nothing(value: str) -> None:
+    from feedpub.text import clean_text_fully
+
+    assert clean_text(value) == clean_text_fully(value)
