@@ -14,6 +14,7 @@ from dataclasses import replace
 from .. import __version__
 from ..config import Config
 from ..model import Article, ArticleHead, Feed, FeedKind, Selection
+from ..progress import RENDER, Progress
 from . import RENDERERS
 from .context import RenderContext
 from .pages import render_feed_page, render_index, render_opml
@@ -21,6 +22,8 @@ from .stylesheet import STYLESHEET_NAME, render_stylesheet, stylesheet_href
 
 # Below this many feeds, starting worker processes costs more than it saves.
 PARALLEL_MIN_FEEDS = 24
+# Batches of feeds per worker: more than one, so progress is told as batches finish.
+BATCHES_PER_WORKER = 4
 
 
 def render_context(config: Config) -> RenderContext:
@@ -71,14 +74,19 @@ def subscriptions(selection: Selection) -> list[Feed[ArticleHead]]:
 
 
 def render_site(
-    selection: Selection, ctx: RenderContext, feeds: Sequence[Feed[Article]], workers: int = 1
+    selection: Selection,
+    ctx: RenderContext,
+    feeds: Sequence[Feed[Article]],
+    workers: int = 1,
+    progress: Progress | None = None,
 ) -> dict[str, bytes]:
     """The files of ``feeds`` (whole articles) and the discovery files, keyed by path.
 
     The discovery files (landing page, OPML, stylesheet) list every feed of
-    the selection, so they are always rendered.
+    the selection, so they are always rendered. ``progress`` hears the feeds
+    rendered so far.
     """
-    files = render_feeds(feeds, ctx, workers)
+    files = render_feeds(feeds, ctx, workers, progress)
     listed = subscriptions(selection)
     files["index.opml"] = render_opml(listed, ctx)
     files["index.html"] = render_index(listed, ctx)
@@ -88,26 +96,45 @@ def render_site(
 
 
 def render_feeds(
-    feeds: Sequence[Feed[Article]], ctx: RenderContext, workers: int
+    feeds: Sequence[Feed[Article]],
+    ctx: RenderContext,
+    workers: int,
+    progress: Progress | None = None,
 ) -> dict[str, bytes]:
     """Render feeds, on every core when there are enough of them (a cold build)."""
-    if workers < 2 or len(feeds) < PARALLEL_MIN_FEEDS:
-        return _render_many(list(feeds), ctx)
+    total = len(feeds)
+    if workers < 2 or total < PARALLEL_MIN_FEEDS:
+        files: dict[str, bytes] = {}
+        for done, feed in enumerate(feeds, 1):
+            files.update(render_feed_files(feed, ctx))
+            if progress is not None:
+                progress(RENDER, done, total)
+        return files
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    # Deal feeds out by size, largest first, so the workers finish together.
-    shares: list[list[Feed[Article]]] = [[] for _ in range(workers)]
-    loads = [0] * workers
+    # Deal feeds out by size, largest first, so the batches take about as long;
+    # the first batches submitted hold the largest feeds.
+    count = min(total, workers * BATCHES_PER_WORKER)
+    batches: list[list[Feed[Article]]] = [[] for _ in range(count)]
+    loads = [0] * count
     for feed in sorted(feeds, key=lambda f: (-len(f.items), f.folder)):
         lightest = loads.index(min(loads))
-        shares[lightest].append(feed)
+        batches[lightest].append(feed)
         loads[lightest] += len(feed.items) + 5
-    files: dict[str, bytes] = {}
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for rendered in pool.map(_render_many, shares, [ctx] * workers):
-            files.update(rendered)
-    return files
+        futures = [pool.submit(_render_many, batch, ctx) for batch in batches]
+        sizes = {future: len(batch) for future, batch in zip(futures, batches, strict=True)}
+        pending, done = set(futures), 0
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done += sum(sizes[future] for future in finished)
+            if progress is not None:
+                progress(RENDER, done, total)
+        rendered: dict[str, bytes] = {}
+        for future in futures:  # in the order dealt: the same files in the same order
+            rendered.update(future.result())
+    return rendered
 
 
 def _render_many(feeds: list[Feed[Article]], ctx: RenderContext) -> dict[str, bytes]:

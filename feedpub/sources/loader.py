@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import SourceError
 from ..model import Article, ArticleHead, FileOutcome, LoadedFile, LoadResult, Rejection
+from ..progress import PARSE, Progress
 from .discover import Scan, SourceFile, scan_sources
 from .fields import parse_article
 from .read import decode_text, read_bytes
@@ -28,6 +29,9 @@ PARSER_VERSION = 4  # 4: related stories keep their date
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 400
+# In one process, files are parsed and stored this many at a time: progress to
+# tell every tenth of a second or so, and no list of every row held at once.
+SERIAL_CHUNK_FILES = 200
 
 Row = TypeVar("Row")
 # Turns one file's result into what the cache stores; runs in worker processes,
@@ -105,7 +109,9 @@ def parse_files(
     saves. The caller stores each chunk as it arrives, while the workers go on.
     """
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        yield _parse_chunk(list(files), max_bytes, now_ns, encode)
+        for start in range(0, len(files), SERIAL_CHUNK_FILES):
+            chunk = list(files[start : start + SERIAL_CHUNK_FILES])
+            yield _parse_chunk(chunk, max_bytes, now_ns, encode)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -169,12 +175,14 @@ def load_scanned(
     cache: ParseCache[Row],
     workers: int = 1,
     include_drafts: bool = True,
+    progress: Progress | None = None,
 ) -> LoadResult[ArticleHead]:
     """Load every scanned file, from the cache where it is unchanged.
 
     Without ``include_drafts``, drafts are counted (``drafts_skipped``) but
     not built: a cron run over a large site need not pay for them.
     Every article comes back light: ``cache.bodies`` gives the whole ones.
+    ``progress`` hears the files parsed so far of those to parse, chunk by chunk.
     """
     now_ns = time.time_ns()
     skip_drafts = not include_drafts
@@ -195,11 +203,15 @@ def load_scanned(
         cache.touch(unchanged, now_ns)
     outcomes = dict(hits)
     done = 0  # chunks come back in order
+    if progress is not None and to_parse:
+        progress(PARSE, 0, len(to_parse))
     for rows in parse_files(to_parse, max_file_bytes, workers, now_ns, cache.encoder):
         files = to_parse[done : done + len(rows)]
         done += len(rows)
         for file, outcome in zip(files, cache.store(rows, skip_drafts), strict=True):
             outcomes[file.display] = outcome
+        if progress is not None:
+            progress(PARSE, done, len(to_parse))
     cache.forget_others(f.display for f in scan.files)
     return _gather(scan, outcomes)
 
