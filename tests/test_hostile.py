@@ -190,6 +190,7 @@ def test_the_build_finishes_with_exit_code_3_and_the_counts_add_up(mixed: Build)
     assert r["drafts"] == mixed.expected.drafts
     assert r["duplicates"] == mixed.expected.duplicates
     assert r["published"] == len(mixed.expected.published_urls)
+
     def counted(count: object, noun: str) -> str:
         return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 

@@ -65,7 +65,7 @@ def add_build_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 def run_build(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    progress = progress_line(args.quiet)
+    progress = progress_line(args.quiet) if args.check_links else None
     steps = step_line(args.quiet)
     link_check = LinkCheck(args.recheck, progress) if args.check_links else None
 
