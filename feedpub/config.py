@@ -139,6 +139,7 @@ _TOP_KEYS = {
     "match_keywords",
     "allow_shrink",
     "max_shrink",
+    "max_feed_bytes",
     "deploy",
 }
 _LINK_KEYS = {

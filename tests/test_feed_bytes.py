@@ -44,3 +44,11 @@ def test_a_feed_file_keeps_the_newest_items_that_fit(
             titles = [e.title for e in feedparser.parse(data).entries]
         assert 1 <= len(titles) < 30, name
         assert titles == every[: len(titles)], f"{name}: the newest items, in order"
+
+
+def test_max_feed_bytes_is_a_config_key(tmp_path: Path) -> None:
+    from feedpub.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('source = ["site"]\nmax_feed_bytes = 50000\n')
+    assert load_config(path).max_feed_bytes == 50_000
