@@ -23,6 +23,7 @@ from feedpub.cli.progress import StepLine, describe_step, pluralize
 from feedpub.config import Config
 from feedpub.lock import LOCK_NAME
 from feedpub.publish import build
+from feedpub.render.site import BATCHES_PER_WORKER, PARALLEL_MIN_FEEDS
 from feedpub.sources.loader import CHUNK_FILES, SERIAL_CHUNK_FILES
 from tests.conftest import BASE_URL, REPO, article_text
 
@@ -108,9 +109,9 @@ def test_parallel_parsing_and_rendering_tell_each_chunk_and_batch(tmp_path: Path
     chunks = [*range(0, count, CHUNK_FILES), count]
     assert steps_of(calls, "parse") == [(n, count) for n in chunks]
     render = steps_of(calls, "render")
-    assert report.rendered >= 24  # rendered by worker processes
+    assert report.rendered >= PARALLEL_MIN_FEEDS  # rendered by worker processes
     assert_counts_up_to_the_end(render, report.rendered)
-    assert len(render) > 2  # more than one batch per worker: heard as it goes
+    assert len(render) == 1 + 2 * BATCHES_PER_WORKER  # each batch heard as it comes back
 
 
 def test_a_build_without_a_callback_writes_the_same_files(tmp_path: Path) -> None:

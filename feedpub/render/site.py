@@ -112,7 +112,7 @@ def render_feeds(
                 progress(RENDER, done, total)
         return files
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     # Deal feeds out by size, largest first, so the batches take about as long;
     # the first batches submitted hold the largest feeds.
@@ -123,18 +123,17 @@ def render_feeds(
         lightest = loads.index(min(loads))
         batches[lightest].append(feed)
         loads[lightest] += len(feed.items) + 5
+    rendered: dict[str, bytes] = {}
+    done = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_render_many, batch, ctx) for batch in batches]
-        sizes = {future: len(batch) for future, batch in zip(futures, batches, strict=True)}
-        pending, done = set(futures), 0
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            done += sum(sizes[future] for future in finished)
+        # Taken in the order submitted, which is about the order they finish in.
+        for batch, files in zip(
+            batches, pool.map(_render_many, batches, [ctx] * count), strict=True
+        ):
+            rendered.update(files)
+            done += len(batch)
             if progress is not None:
                 progress(RENDER, done, total)
-        rendered: dict[str, bytes] = {}
-        for future in futures:  # in the order dealt: the same files in the same order
-            rendered.update(future.result())
     return rendered
 
 
