@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedpub.baseurl import normalize_base_url
 from feedpub.cli import main
@@ -44,6 +47,9 @@ def test_a_missing_source_says_it_does_not_exist(
     missing = tmp_path / "nowhere"
     assert main(["build", "--source", str(missing), "--out", str(tmp_path / "out")]) == 1
     assert errors_of(capsys) == [f"feedpub: error: {missing}: source folder does not exist"]
+    missing = tmp_path / "story.md"
+    assert main(["build", "--source", str(missing), "--out", str(tmp_path / "out")]) == 1
+    assert errors_of(capsys) == [f"feedpub: error: {missing}: source file does not exist"]
 
 
 def test_a_source_that_is_a_pipe_says_what_it_is(
@@ -210,6 +216,28 @@ def test_a_bad_base_url_in_the_config_file_names_the_file(
 def test_base_urls_are_written_in_their_ascii_form(url: str, normalized: str) -> None:
     assert normalize_base_url(url) == normalized
     assert normalize_base_url(normalized) == normalized  # and stay so
+
+
+@given(
+    host=st.text(st.characters(categories=["L", "N"]) | st.sampled_from("-."), min_size=1),
+    path=st.text(max_size=40),
+    port=st.none() | st.integers(-1, 70000),
+)
+def test_any_base_url_is_refused_or_made_a_valid_ascii_url(
+    host: str, path: str, port: int | None
+) -> None:
+    url = f"https://{host}{'' if port is None else f':{port}'}/{path}"
+    try:
+        normalized = normalize_base_url(url)
+    except ConfigError as e:
+        assert str(e).startswith("base_url ")
+        return
+    assert normalized.isascii() and normalized.endswith("/")
+    assert not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in normalized)
+    parts = urlsplit(normalized)
+    assert parts.scheme == "https" and parts.hostname and not parts.query and not parts.fragment
+    assert parts.port == port or (port is None and parts.port is None)
+    assert normalize_base_url(normalized) == normalized
 
 
 def test_a_host_name_that_idna_refuses_is_an_error() -> None:

@@ -124,7 +124,8 @@ def check_source(source: Path) -> os.stat_result:
     try:
         info = source.stat()
     except FileNotFoundError:
-        raise SourceError(source, "source folder does not exist") from None
+        kind = "file" if source.name.lower().endswith(ARTICLE_SUFFIXES) else "folder"
+        raise SourceError(source, f"source {kind} does not exist") from None
     except OSError as e:
         raise SourceError(source, f"cannot look at the source: {e.strerror or e}") from e
     if stat.S_ISDIR(info.st_mode):
