@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from feedpub.baseurl import normalize_base_url
 from feedpub.cli import main
 from feedpub.errors import ConfigError
 from tests.conftest import BASE_URL, article_text
+from tests.serving import fetch, serve_in_thread
 
 
 @pytest.fixture(autouse=True)
@@ -289,3 +291,29 @@ def test_bare_feedpub_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert err.startswith("usage: feedpub [-h] [--version] COMMAND ...")
     assert "build      build every feed into the output folder" in err
+
+
+def test_an_internationalized_base_url_previews_on_its_encoded_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "story.md"
+    article.write_text(article_text())
+    out = tmp_path / "out"
+    argv = ["build", "--source", str(article), "--out", str(out), "--now", "2024-06-01"]
+    assert main([*argv, "--base-url", "https://bücher.example/nachrichten/über"]) == 0
+    base_url = "https://xn--bcher-kva.example/nachrichten/%C3%BCber/"
+    with serve_in_thread(out, base_url=base_url) as served:
+        assert served.url.endswith("/nachrichten/%C3%BCber/")
+        landing = fetch(served.url, "/nachrichten/%C3%BCber/")
+        assert landing.status == 200
+        links = re.findall(rb'<link rel="alternate"[^>]* href="([^"]+)"', landing.body)
+        assert links
+        for link in links:
+            assert link.decode().startswith(served.url)
+            assert fetch(served.url, urlsplit(link.decode()).path).status == 200
+        rss = fetch(served.url, "/nachrichten/%C3%BCber/rss.xml")
+        assert rss.status == 200
+        assert b'href="/nachrichten/%C3%BCber/feed.xsl"' in rss.body
+        assert fetch(served.url, "/nachrichten/%C3%BCber/feed.xsl").status == 200
+        moved = fetch(served.url, "/")
+        assert (moved.status, moved.header("Location")) == (302, "/nachrichten/%C3%BCber/")
