@@ -89,7 +89,7 @@ def build(
     _require_sources(config)
     links = None
     if link_check is not None:
-        _, links = check_site_links(config, link_check)
+        _, links = check_site_links(config, link_check, progress)
     with output_lock(config.out, wait, on_wait):
         report, notes = _with_state(
             config,
@@ -178,9 +178,12 @@ def _stages(
 
 
 def check_site_links(
-    config: Config, link_check: LinkCheck
+    config: Config, link_check: LinkCheck, progress: StepProgress | None = None
 ) -> tuple[LoadResult[ArticleHead], LinkReport]:
     """Check the link of every article of the configured site; write nothing but the state.
+
+    ``progress`` hears the scan and the parse, as in ``build``; the link check
+    itself tells ``link_check.progress``.
 
     Raises:
         ConfigError, SourceError, StateError: as ``build``.
@@ -192,11 +195,12 @@ def check_site_links(
     def check(state: State) -> tuple[LoadResult[ArticleHead], LinkReport]:
         cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
         loaded = load_scanned(
-            scan_sources(config.sources),
+            scan_sources(config.sources, progress),
             config.max_file_bytes,
             cache,
             os.cpu_count() or 1,
-            include_drafts=config.include_drafts,
+            config.include_drafts,
+            progress,
         )
         urls = article_urls(loaded, config.include_drafts)
         report = check_links(

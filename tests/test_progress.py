@@ -20,12 +20,13 @@ import pytest
 
 from feedpub.cli import main
 from feedpub.cli.progress import StepLine, describe_step, pluralize
-from feedpub.config import Config
+from feedpub.config import Config, LinkPolicy
 from feedpub.lock import LOCK_NAME
-from feedpub.publish import build
+from feedpub.publish import LinkCheck, build, check_site_links
 from feedpub.render.site import BATCHES_PER_WORKER, PARALLEL_MIN_FEEDS
 from feedpub.sources.loader import CHUNK_FILES, SERIAL_CHUNK_FILES
 from tests.conftest import BASE_URL, REPO, article_text
+from tests.linkserver import LinkServer
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 TOPICS = [f"Topic {n}" for n in range(30)]  # with the site and provider feeds: over 24 feeds
@@ -112,6 +113,28 @@ def test_parallel_parsing_and_rendering_tell_each_chunk_and_batch(tmp_path: Path
     assert report.rendered >= PARALLEL_MIN_FEEDS  # rendered by worker processes
     assert_counts_up_to_the_end(render, report.rendered)
     assert len(render) == 1 + 2 * BATCHES_PER_WORKER  # each batch heard as it comes back
+
+
+def test_a_link_check_tells_its_scan_and_parse_then_its_links(
+    tmp_path: Path, link_server: LinkServer
+) -> None:
+    news = tmp_path / "site" / "_news"
+    news.mkdir(parents=True)
+    for i in range(3):
+        url = link_server.url(f"/ok?n={i}")
+        (news / f"story-{i}.md").write_text(article_text(title=f"S{i}", url=url))
+    config = Config(
+        sources=(tmp_path / "site",),
+        state=tmp_path / "state.sqlite",
+        links=LinkPolicy(allow_private=True),
+    )
+    steps: list[Call] = []
+    links: list[tuple[int, int, int]] = []
+    check = LinkCheck(progress=lambda *call: links.append(call))
+    check_site_links(config, check, lambda *call: steps.append(call))
+    assert steps[-1] == ("parse", 3, 3)
+    assert steps_of(steps, "scan")[-1] == (3, 3)
+    assert links[-1] == (3, 3, 0)
 
 
 def test_a_build_without_a_callback_writes_the_same_files(tmp_path: Path) -> None:

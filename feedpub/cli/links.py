@@ -17,7 +17,7 @@ from .common import (
     resolve_config,
     site_options,
 )
-from .progress import pluralize
+from .progress import pluralize, step_line
 
 if TYPE_CHECKING:
     from ..links import LinkReport
@@ -50,9 +50,12 @@ def add_check_links_parser(commands: argparse._SubParsersAction[argparse.Argumen
 def run_check_links(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     progress = progress_line(quiet=False)
+    steps = step_line(quiet=False)  # scanning and parsing, before the links
     try:
-        loaded, report = check_site_links(config, LinkCheck(args.recheck, progress))
+        loaded, report = check_site_links(config, LinkCheck(args.recheck, progress), steps)
     finally:
+        if steps is not None:
+            steps.clear()
         if progress is not None:
             progress.clear()
     for rejection in loaded.rejections:
