@@ -28,6 +28,7 @@ DEFAULT_MAX_FILE_BYTES = 1 << 20
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_TITLE = "News"
 DEFAULT_MAX_SHRINK = 0.5
+DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class Config:
     # last build's stories or feeds, unless allow_shrink.
     allow_shrink: bool = False
     max_shrink: float = DEFAULT_MAX_SHRINK
+    max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES  # a feed file is cut to the items that fit
     deploy: DeploySettings = field(default_factory=DeploySettings)  # feedpub deploy
 
     @property
@@ -216,6 +218,9 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
         allow_shrink=_bool(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
         max_shrink=_share(raw.get("max_shrink", DEFAULT_MAX_SHRINK), f"{where}: max_shrink"),
+        max_feed_bytes=_positive_int(
+            raw.get("max_feed_bytes", DEFAULT_MAX_FEED_BYTES), f"{where}: max_feed_bytes"
+        ),
         deploy=parse_deploy_settings(raw.get("deploy", {}), f"{where}: deploy"),
     )
     return config

@@ -14,7 +14,7 @@ from dataclasses import replace
 from .. import __version__
 from ..config import Config
 from ..model import Article, ArticleHead, Feed, FeedKind, Selection
-from . import RENDERERS
+from . import RENDERERS, Renderer
 from .context import RenderContext
 from .pages import render_feed_page, render_index, render_opml
 from .stylesheet import STYLESHEET_NAME, render_stylesheet, stylesheet_href
@@ -33,6 +33,7 @@ def render_context(config: Config) -> RenderContext:
         generator_version=__version__,
         hubs=config.hubs,
         stylesheet_url=stylesheet_href(config.base_url) if config.stylesheet else None,
+        max_feed_bytes=config.max_feed_bytes,
     )
 
 
@@ -119,7 +120,22 @@ def _render_many(feeds: list[Feed[Article]], ctx: RenderContext) -> dict[str, by
 
 def render_feed_files(feed: Feed[Article], ctx: RenderContext) -> dict[str, bytes]:
     """Every file of one feed: each format, and its HTML page."""
-    files = {_feed_prefix(feed) + r.filename: r.render(feed, ctx) for r in RENDERERS}
+    files = {_feed_prefix(feed) + r.filename: _render_within(r, feed, ctx) for r in RENDERERS}
     if has_page(feed):
         files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
     return files
+
+
+def _render_within(renderer: Renderer, feed: Feed[Article], ctx: RenderContext) -> bytes:
+    """The feed as ``renderer`` writes it, cut to the newest items that fit ``max_feed_bytes``.
+
+    Every item is bounded when loaded, but a thousand large ones would still make a
+    file no reader wants to download every few minutes.
+    """
+    data = renderer.render(feed, ctx)
+    items = feed.items
+    while len(data) > ctx.max_feed_bytes and len(items) > 1:
+        keep = int(len(items) * ctx.max_feed_bytes / len(data) * 0.95)
+        items = items[: max(1, min(keep, len(items) - 1))]
+        data = renderer.render(feed.with_items(items), ctx)
+    return data
