@@ -1,0 +1,297 @@
+"""Safe to leave unattended: what cron, an operator and an attacker can do to a build.
+
+Every build here is the real command in a child process (``python -m feedpub``)
+on real files: killed, stopped, pointed at an empty or half-missing source,
+fed files that expand without bound, folders it cannot walk, a damaged state
+file, stories dated tomorrow and file names that differ only in escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+
+from tests.conftest import BASE_URL, CORPUS, REPO, article_text
+
+NOW = "2026-11-30T12:00:00Z"
+ENV = os.environ | {"PYTHONPATH": str(REPO)}
+BIG_FILES = 2000  # the loader's pool starts at this many files to parse
+MIB = 1 << 20
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def feedpub(
+    *args: str, cwd: Path, wrap: tuple[str, ...] = (), timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The command in a child process, in ``cwd`` (never the repository: its config.toml)."""
+    return subprocess.run(
+        [*wrap, sys.executable, "-m", "feedpub", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+    )
+
+
+def build_args(source: Path, out: Path, state: Path | None, *extra: str) -> list[str]:
+    args = ["build", "--source", str(source), "--out", str(out), "--base-url", BASE_URL]
+    args += ["--now", NOW] if "--now" not in extra else []
+    return [*args, *(["--state", str(state)] if state is not None else []), *extra]
+
+
+def parse_every_feed(out: Path) -> int:
+    """Parse every XML, OPML and JSON feed under ``out``; how many feeds there are."""
+    feeds = 0
+    for path in sorted(out.rglob("*")):
+        if path.suffix in (".xml", ".opml", ".xsl"):
+            etree.parse(str(path))  # raises on a truncated or broken document
+            feeds += path.name in ("rss.xml", "atom.xml")
+        elif path.name == "feed.json":
+            json.loads(path.read_bytes())
+            feeds += 1
+    return feeds
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes | None, int]]:
+    """Every file's bytes and mtime and every folder's mtime under root."""
+    found: dict[str, tuple[bytes | None, int]] = {".": (None, root.stat().st_mtime_ns)}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        data = path.read_bytes() if stat.S_ISREG(info.st_mode) else None
+        found[path.relative_to(root).as_posix()] = (data, info.st_mtime_ns)
+    return found
+
+
+def site_feed_urls(out: Path) -> set[str]:
+    """The links of every item of the site's JSON feed."""
+    items = json.loads((out / "feed.json").read_bytes())["items"]
+    return {str(item["url"]) for item in items}
+
+
+def warnings_of(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("warning:")]
+
+
+def front_matter(path: Path) -> dict[str, object]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8-sig").split("---", 2)[1])
+    assert isinstance(data, dict)
+    return data
+
+
+def write_articles(news: Path, count: int, *, prefix: str = "story", topics: int = 12) -> set[str]:
+    """``count`` good articles over ``topics`` topics; their URLs."""
+    news.mkdir(parents=True, exist_ok=True)
+    urls = set()
+    for i in range(count):
+        url = f"https://good.example/{prefix}/{i}"
+        (news / f"2024-05-{1 + i % 28:02d}-{prefix}-{i}.md").write_text(
+            article_text(
+                title=f"{prefix.title()} {i}",
+                url=url,
+                date=f"2024-05-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+                topics=[f"Topic {i % topics}"],
+                domain=f"p{i % 5}.example",
+            ),
+            encoding="utf-8",
+        )
+        urls.add(url)
+    return urls
+
+
+WEB_URL = re.compile(r"^(webUrl|originalUrl):.*$", re.MULTILINE)
+
+
+def make_big_site(site: Path, count: int) -> None:
+    """``count`` article files: the shared corpus's, copied under new names and URLs, if here."""
+    real = CORPUS / "powerapps" / "_news"
+    if not real.is_dir():
+        write_articles(site / "_news", count)
+        return
+    news = site / "_news"
+    news.mkdir(parents=True)
+    originals = sorted(real.glob("*.md"))
+    texts = [p.read_text(encoding="utf-8") for p in originals]
+    for i in range(count):
+        k = i % len(texts)
+        text = WEB_URL.sub(lambda m: f'{m.group(1)}: "https://copy.example/{i}"', texts[k])
+        (news / f"{originals[k].stem}-copy-{i}.md").write_text(text, encoding="utf-8")
+    if (real.parent / "_data").is_dir():
+        shutil.copytree(real.parent / "_data", site / "_data")
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def process_start(pid: int) -> int | None:
+    """The start time of a live process (None when gone or a zombie): tells PIDs reused."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
+def children_of(pid: int) -> dict[int, int]:
+    """The live child processes of ``pid``, with their start times."""
+    found: dict[int, int] = {}
+    for path in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids = [int(p) for p in path.read_text().split()]
+        except OSError:
+            continue
+        for child in pids:
+            start = process_start(child)
+            if start is not None:
+                found[child] = start
+    return found
+
+
+def wait_for_pool(process: subprocess.Popen[bytes]) -> dict[int, int]:
+    """Wait until the build's process pool runs; its workers."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = children_of(process.pid)
+        if workers:
+            return workers
+        if process.poll() is not None:
+            break
+        time.sleep(0.002)
+    raise AssertionError(f"the build never started its pool (exit {process.poll()})")
+
+
+def survivors(processes: dict[int, int], within: float) -> list[int]:
+    """The processes still alive after ``within`` seconds (a bound, not a measure)."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = [pid for pid, start in processes.items() if process_start(pid) == start]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.01)
+
+
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+    reason="needs Linux /proc and at least 2 cores (the loader's pool)",
+)
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("big") / "site"
+    make_big_site(site, BIG_FILES)
+    return site
+
+
+def start_build(site: Path, out: Path, state: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """A build in the background, its stderr to ``cwd/stderr.txt`` (a file: an orphan
+    holding a pipe open would hang the reader, not fail the test)."""
+    with open(cwd / "stderr.txt", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "feedpub", *build_args(site, out, state)],
+            cwd=cwd,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,  # its own process group: Ctrl-C goes to it alone
+        )
+
+
+def stop(process: subprocess.Popen[bytes], how: signal.Signals, cwd: Path, group: bool) -> str:
+    """Send ``how`` to the build (or its process group), wait for it; its stderr."""
+    if group:
+        os.killpg(process.pid, how)
+    else:
+        process.send_signal(how)
+    process.wait(timeout=60)
+    return (cwd / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+
+
+def assert_all_gone(processes: dict[int, int], what: str) -> None:
+    alive = survivors(processes, within=5)
+    for pid in alive:  # ours (children of a build this test started): do not leave them
+        os.kill(pid, signal.SIGKILL)
+    assert alive == [], f"{len(alive)} worker processes outlived the build ({what})"
+
+
+# --------------------------------------------------------------------------- 1. kill
+
+
+@needs_proc
+def test_killed_cold_builds_leave_no_process_no_lock_and_whole_feeds(
+    big_site: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    rng = random.Random(20261130)
+    kinds = (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP)
+    for round_number in range(10):
+        kind = kinds[round_number % 3]
+        # A new state file each round: every killed build is cold and parses on every core.
+        state = tmp_path / f"state-{round_number}" / "state.sqlite"
+        process = start_build(big_site, out, state, tmp_path)
+        workers = wait_for_pool(process)
+        time.sleep(rng.uniform(0, 0.1))
+        workers |= children_of(process.pid)
+        stderr = stop(process, kind, tmp_path, group=False)
+        if kind == signal.SIGKILL:
+            assert process.returncode == -signal.SIGKILL
+        else:
+            assert process.returncode == 128 + kind, stderr
+            assert stderr.splitlines() == [stderr.strip()], stderr
+            assert stderr.startswith(f"feedpub: stopped by {kind.name}")
+        assert "Traceback" not in stderr
+        assert_all_gone(workers, kind.name)
+        parse_every_feed(out)
+        after = feedpub(*build_args(big_site, out, state), cwd=tmp_path)  # no --wait
+        assert after.returncode in (0, 3), after.stderr
+        assert "Traceback" not in after.stderr
+        assert parse_every_feed(out) >= 6
+
+
+# --------------------------------------------------------------------------- 8. Ctrl-C
+
+
+@needs_proc
+def test_ctrl_c_in_a_cold_build_is_one_line_and_exit_130(big_site: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    done = feedpub(*build_args(big_site, reference, None), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    complete = {p.relative_to(reference) for p in reference.rglob("*") if p.is_file()}
+    rng = random.Random(130)
+    for round_number in range(5):
+        out = tmp_path / f"out-{round_number}"
+        state = tmp_path / f"state-{round_number}.sqlite"
+        process = start_build(big_site, out, state, tmp_path)
+        workers = wait_for_pool(process)
+        time.sleep(rng.uniform(0, 0.1))
+        workers |= children_of(process.pid)
+        stderr = stop(process, signal.SIGINT, tmp_path, group=True)  # as a terminal's Ctrl-C
+        assert_all_gone(workers, "SIGINT")
+        assert process.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        assert len(stderr.splitlines()) == 1, stderr
+        assert stderr.startswith("feedpub: stopped by SIGINT")
+        written = {p.relative_to(out) for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+        feeds = {p for p in written if p.name in ("rss.xml", "atom.xml", "feed.json")}
+        if feeds:  # complete, never half
+            assert written >= complete
+            parse_every_feed(out)
