@@ -8,6 +8,7 @@ file, stories dated tomorrow and file names that differ only in escapes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -295,3 +296,164 @@ def test_ctrl_c_in_a_cold_build_is_one_line_and_exit_130(big_site: Path, tmp_pat
         if feeds:  # complete, never half
             assert written >= complete
             parse_every_feed(out)
+
+
+# --------------------------------------------------------------------------- 2. shrink guard
+
+
+def shrink_site(root: Path) -> Path:
+    """The real corpus when here, else a generated site of 12 topics."""
+    site = root / "site"
+    real = CORPUS / "powerapps"
+    if (real / "_news").is_dir():
+        shutil.copytree(real, site)
+    else:
+        write_articles(site / "_news", 120)
+    return site
+
+
+def drop_half(news: Path) -> None:
+    """Remove half of the article files, published ones first (drafts lose nothing)."""
+    files = sorted(news.glob("*.md"))
+    published = [p for p in files if front_matter(p).get("published") is not False]
+    drafts = [p for p in files if p not in published]
+    for path in (published + drafts)[: len(files) // 2]:
+        path.unlink()
+
+
+def test_an_empty_or_half_missing_source_is_refused_and_the_output_kept(tmp_path: Path) -> None:
+    site = shrink_site(tmp_path)
+    out, state = tmp_path / "out", tmp_path / "state.sqlite"
+    good = feedpub(*build_args(site, out, state, "--json"), cwd=tmp_path)
+    assert good.returncode == 0, good.stderr
+    published = json.loads(good.stdout)["published"]
+    assert parse_every_feed(out) >= 3 * 10  # the site and at least 9 topics or providers
+    before = snapshot(out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    half = tmp_path / "half"
+    shutil.copytree(site, half)
+    drop_half(half / "_news")
+
+    refused = feedpub(*build_args(empty, out, state), cwd=tmp_path)
+    assert refused.returncode == 7, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert "refusing to publish: no story would remain" in refused.stderr
+    assert "feeds would be removed" in refused.stderr
+    assert snapshot(out) == before
+
+    refused = feedpub(*build_args(half, out, state), cwd=tmp_path)
+    assert refused.returncode == 7, refused.stderr
+    assert re.search(r"refusing to publish: \d+ of the last build's \d+ stories would remain",
+                     refused.stderr), refused.stderr
+    assert "--allow-shrink" in refused.stderr
+    assert snapshot(out) == before
+
+    missing = feedpub(*build_args(tmp_path / "gone", out, state), cwd=tmp_path)
+    assert missing.returncode == 1, missing.stderr
+    assert missing.stderr.splitlines() == [missing.stderr.strip()]
+    assert "gone" in missing.stderr and "does not exist" in missing.stderr
+    assert snapshot(out) == before
+
+    accepted = feedpub(*build_args(half, out, state, "--allow-shrink", "--json"), cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    assert 0 < json.loads(accepted.stdout)["published"] <= published // 2 + 1
+    accepted = feedpub(*build_args(empty, out, state, "--allow-shrink"), cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    assert site_feed_urls(out) == set()
+    assert parse_every_feed(out) == 3  # the site's own feeds alone, empty
+
+
+# --------------------------------------------------------------------------- 6. scheduled
+
+TODAY = "2026-11-30T12:00:00Z"
+RELEASE = "2026-12-01T09:30:00Z"  # tomorrow
+DAY_AFTER = "2026-12-02T12:00:00Z"
+SOON = "https://soon.example/tomorrow"
+
+
+def every_output_holding(out: Path, text: str) -> list[str]:
+    """The files of ``out`` whose bytes hold ``text``."""
+    needle = text.encode()
+    return sorted(
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and needle in p.read_bytes()
+    )
+
+
+def scheduled_site(root: Path) -> Path:
+    site = root / "site"
+    write_articles(site / "_news", 6, topics=2)
+    (site / "_news" / "2026-12-01-tomorrow.md").write_text(
+        article_text(title="Tomorrow's story", url=SOON, date=RELEASE, topics=["Topic 0"])
+    )
+    return site
+
+
+def test_a_story_dated_tomorrow_waits_for_its_date(tmp_path: Path) -> None:
+    site, out = scheduled_site(tmp_path), tmp_path / "out"
+    today = feedpub(*build_args(site, out, None, "--now", TODAY, "--json"), cwd=tmp_path)
+    assert today.returncode == 0, today.stderr
+    assert "7 files read: 6 published, 1 scheduled (next at 2026-12-01 09:30 UTC)" in today.stderr
+    report = json.loads(today.stdout)
+    assert (report["published"], report["scheduled"]) == (6, 1)
+    assert report["next_release"] == RELEASE
+    assert parse_every_feed(out) >= 6
+    assert every_output_holding(out, SOON) == []
+    assert every_output_holding(out, "2026-12-01") == []  # no feed dated in the future
+
+    later = feedpub(*build_args(site, out, None, "--now", DAY_AFTER, "--json"), cwd=tmp_path)
+    assert later.returncode == 0, later.stderr
+    report = json.loads(later.stdout)
+    assert (report["published"], report["scheduled"], report["next_release"]) == (7, 0, None)
+    holding = every_output_holding(out, SOON)
+    for feed in ("rss.xml", "atom.xml", "feed.json", "topics/topic-0/rss.xml"):
+        assert feed in holding
+
+
+def test_the_no_change_run_after_the_date_publishes_the_scheduled_story(tmp_path: Path) -> None:
+    site, out, state = scheduled_site(tmp_path), tmp_path / "out", tmp_path / "state.sqlite"
+    first = feedpub(*build_args(site, out, state, "--now", TODAY), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = feedpub(*build_args(site, out, state, "--now", TODAY), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" in again.stderr and "1 scheduled" in again.stderr
+    assert every_output_holding(out, SOON) == []
+    due = feedpub(*build_args(site, out, state, "--now", DAY_AFTER, "--json"), cwd=tmp_path)
+    assert due.returncode == 0, due.stderr
+    assert "nothing changed" not in due.stderr
+    assert json.loads(due.stdout)["published"] == 7
+    assert SOON in site_feed_urls(out)
+    assert "topics/topic-0/atom.xml" in every_output_holding(out, SOON)
+
+
+# --------------------------------------------------------------------------- 7. cache keys
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of any bytes: Linux")
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [(b"new\nline.md", b"new\\nline.md"), (b"caf\xe9.md", b"caf\\xe9.md")],
+    ids=["newline", "latin-1"],
+)
+def test_names_that_escape_alike_are_two_stories_from_the_cache_too(
+    tmp_path: Path, one: bytes, other: bytes
+) -> None:
+    site, out, state = tmp_path / "site", tmp_path / "out", tmp_path / "state.sqlite"
+    urls = write_articles(site / "_news", 3)
+    for number, name in enumerate((one, other)):
+        url = f"https://names.example/{number}"
+        path = os.path.join(os.fsencode(site / "_news"), name)
+        with open(path, "wb") as f:
+            f.write(article_text(title=f"Name {number}", url=url).encode())
+        urls.add(url)
+    for run in range(3):
+        if run == 2:  # a new file: the build runs, the two come from the cache
+            urls |= write_articles(site / "_news", 1, prefix="extra")
+        done = feedpub(*build_args(site, out, state, "--json"), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["duplicates"] == 0
+        assert report["published"] == len(urls)
+        assert site_feed_urls(out) == urls
+        with contextlib.closing(sqlite3.connect(state)) as db:
+            assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(urls)
