@@ -457,3 +457,114 @@ def test_names_that_escape_alike_are_two_stories_from_the_cache_too(
         assert site_feed_urls(out) == urls
         with contextlib.closing(sqlite3.connect(state)) as db:
             assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(urls)
+
+
+# --------------------------------------------------------------------------- 5. state file
+
+
+def as_plain_user() -> tuple[str, ...]:
+    """A command prefix under which folder permissions bind this process (root or not)."""
+    if os.geteuid() != 0:
+        return ()
+    wrap = ("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
+    if shutil.which("setpriv") is None or subprocess.run([*wrap, "true"]).returncode != 0:
+        pytest.skip("running as root, and without setpriv root reads and writes any folder")
+    return wrap
+
+
+def damage_variants(good: bytes, seed: int) -> Iterator[tuple[str, bytes]]:
+    """Seeded truncations and random bytes at random offsets of a good state file."""
+    rng = random.Random(seed)
+    for length in [60, *sorted(rng.sample(range(101, len(good)), 5))]:
+        yield f"truncated to {length:,} bytes", good[:length]
+    for _ in range(20):
+        offset, size = rng.randrange(len(good)), rng.randint(1, 64)
+        noise = rng.randbytes(size)
+        yield f"{size} random bytes at {offset:,}", good[:offset] + noise + good[offset + size :]
+
+
+def damage_with_sql(path: Path, *statements: str) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for statement in statements:
+            db.execute(statement)
+        db.commit()
+
+
+def test_a_damaged_state_file_is_moved_aside_and_the_next_run_uses_the_cache(
+    tmp_path: Path,
+) -> None:
+    site, out = tmp_path / "site", tmp_path / "out"
+    write_articles(site / "_news", 30)
+    good_state = tmp_path / "good" / "state.sqlite"
+    first = feedpub(*build_args(site, out, good_state), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert not Path(f"{good_state}-wal").exists()  # all of it is in the one file
+    good = good_state.read_bytes()
+    expected = snapshot(out)
+
+    cases: list[tuple[str, Path, bool]] = []  # what, state file, surely damaged
+    for number, (what, data) in enumerate(damage_variants(good, seed=10)):
+        path = tmp_path / f"case-{number}" / "state.sqlite"
+        path.parent.mkdir()
+        path.write_bytes(data)
+        cases.append((what, path, what.startswith("truncated")))
+    for what, statements in {
+        "a dropped table": ("DROP TABLE articles",),
+        "a newer schema": ("PRAGMA user_version = 99",),
+        "missing columns": ("DROP TABLE links", "CREATE TABLE links (url TEXT PRIMARY KEY)"),
+    }.items():
+        path = tmp_path / what.replace(" ", "-") / "state.sqlite"
+        path.parent.mkdir()
+        path.write_bytes(good)
+        damage_with_sql(path, *statements)
+        cases.append((what, path, True))
+    folder = tmp_path / "folder" / "state.sqlite"
+    (folder / "inside").mkdir(parents=True)
+    cases.append(("a folder", folder, True))
+    fifo = tmp_path / "fifo" / "state.sqlite"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    cases.append(("a FIFO", fifo, True))
+
+    for what, state, damaged in cases:
+        run = feedpub(*build_args(site, out, state), cwd=tmp_path, timeout=60)
+        assert run.returncode in (0, 3), f"{what}: {run.stderr}"
+        assert "Traceback" not in run.stderr, what
+        moved = [w for w in warnings_of(run.stderr) if "moved aside" in w]
+        aside = [p for p in state.parent.glob("state.sqlite.corrupt-*") if p.name[-4:] != "-wal"]
+        aside = [p for p in aside if not p.name.endswith("-shm")]
+        if damaged or moved:
+            assert len(moved) == 1, f"{what}: {run.stderr}"
+            assert [p.name for p in aside] == [moved[0].split("moved aside to ")[1].split()[0]]
+        else:
+            assert aside == [], what
+        assert state.is_file()
+        assert snapshot(out) == expected, what  # the same feeds, not one byte changed
+        again = feedpub(*build_args(site, out, state), cwd=tmp_path, timeout=60)
+        assert again.returncode == 0, f"{what}: {again.stderr}"
+        assert warnings_of(again.stderr) == [], f"{what}: {again.stderr}"
+        assert "nothing changed" in again.stderr, f"{what}: {again.stderr}"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX permissions")
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-file", "new-file"])
+def test_a_read_only_state_folder_is_one_error_line(tmp_path: Path, existing: bool) -> None:
+    wrap = as_plain_user()
+    site, out, folder = tmp_path / "site", tmp_path / "out", tmp_path / "state"
+    write_articles(site / "_news", 5)
+    folder.mkdir()
+    state = folder / "state.sqlite"
+    if existing:
+        first = feedpub(*build_args(site, out, state), cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+    before = snapshot(folder)
+    folder.chmod(0o555)
+    try:
+        run = feedpub(*build_args(site, out, state), cwd=tmp_path, wrap=wrap)
+    finally:
+        folder.chmod(0o755)
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == [run.stderr.strip()], run.stderr
+    assert run.stderr.startswith("feedpub: error:") and str(state) in run.stderr
+    assert snapshot(folder) == before
