@@ -568,3 +568,109 @@ def test_a_read_only_state_folder_is_one_error_line(tmp_path: Path, existing: bo
     assert run.stderr.splitlines() == [run.stderr.strip()], run.stderr
     assert run.stderr.startswith("feedpub: error:") and str(state) in run.stderr
     assert snapshot(folder) == before
+
+
+# --------------------------------------------------------------------------- 3. amplification
+
+LARGE = 300_000  # characters of the one anchored value: far over the bound once repeated
+SMALL = 140  # characters of one that stays under it (10,000 times: 1.4 million)
+ALIASES = 10_000
+LONG = 900_000  # characters of one text field
+
+
+def hostile_head(name: str, topics: int = 1) -> str:
+    lines = ["---", f"title: {name}", f'webUrl: "https://hostile.example/{name}"']
+    lines += ["publishedDateTime: 2024-05-20T10:00:00Z", "topics:"]
+    lines += [f"  - Hostile {i}" for i in range(topics)]
+    return "\n".join(lines) + "\n"
+
+
+def hostile_files() -> dict[str, str]:
+    """Files that once took minutes, gigabytes or hundreds of megabytes of output."""
+    many = "".join("  - *big\n" for _ in range(ALIASES))
+    long = "y " * (LONG // 2)
+    files = {}
+    for size, value in (("large", "x" * LARGE), ("small", "x" * SMALL)):
+        related = f'  - &big {{title: "{value}", webUrl: "https://related.example/a"}}\n'
+        image = f'  - &big {{url: "https://img.example/{value}", width: 10, height: 10}}\n'
+        topic = f'  - &big "{value}"\n'
+        name = f"aliased-{size}-topics"
+        files[f"{name}.md"] = hostile_head(name).replace("  - Hostile 0\n", topic) + many
+        name = f"aliased-{size}-related"
+        files[f"{name}.md"] = hostile_head(name) + "related:\n" + related + many
+        name = f"aliased-{size}-images"
+        files[f"{name}.md"] = hostile_head(name) + "images:\n" + image + many
+    return files | {
+        "long-title.md": hostile_head("long-title", 20).replace(
+            "title: long-title", f'title: "{long}"'
+        ),
+        "long-excerpt.md": hostile_head("long-excerpt", 20) + f'excerpt: "{long}"\n',
+        "long-content.md": hostile_head("long-content", 20) + f'featuredContent: "<p>{long}</p>"\n',
+    }
+
+
+MEASURE = """
+import json, resource, sys
+from feedpub.sources import SourceFile, load_file
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+loaded = load_file(SourceFile(sys.argv[1], sys.argv[1]), 1 << 20)
+grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+a = loaded.article
+sizes = None if a is None else [len(a.title), len(a.excerpt), len(a.featured_html),
+                                 len(a.topics), len(a.images), len(a.related)]
+print(json.dumps({"rejection": None if loaded.rejection is None else loaded.rejection.reason,
+                  "notes": list(loaded.notes), "sizes": sizes, "grew": grew}))
+"""
+# What an article keeps at most (fields.py: MAX_TITLE_CHARS, MAX_EXCERPT_CHARS,
+# MAX_HTML_CHARS, MAX_TOPICS, MAX_IMAGES, MAX_RELATED), asserted here as numbers.
+KEPT = [500, 5_000, 100_000, 20, 10, 20]
+
+
+@pytest.fixture(scope="module")
+def hostile_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    for name, text in hostile_files().items():
+        (folder / name).write_text("\n".join([text.rstrip("\n"), "---", ""]), encoding="utf-8")
+        assert (folder / name).stat().st_size < 1 << 20  # under the size limit: parsed
+    return folder
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+@pytest.mark.parametrize("name", sorted(hostile_files()))
+def test_a_hostile_file_is_rejected_or_trimmed_in_bounded_memory(
+    hostile_folder: Path, name: str
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(hostile_folder / name)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,  # the files this stands for ran for minutes
+        check=True,
+    )
+    result = json.loads(run.stdout)
+    assert result["grew"] < 100 * MIB
+    if result["rejection"] is not None:
+        assert "expands to over" in result["rejection"]
+        return
+    assert all(size <= most for size, most in zip(result["sizes"], KEPT, strict=True))
+    if "topics" not in name:  # 10,000 copies of one topic are one topic, nothing to say
+        assert result["notes"], "a trimmed article says so"
+
+
+def test_hostile_files_beside_good_ones_keep_the_state_and_output_proportionate(
+    hostile_folder: Path, tmp_path: Path
+) -> None:
+    site, out, state = tmp_path / "site", tmp_path / "out", tmp_path / "state.sqlite"
+    good = write_articles(site / "_news", 20)
+    shutil.copytree(hostile_folder, site / "_news" / "hostile")
+    inputs = sum(p.stat().st_size for p in site.rglob("*.md"))
+    run = feedpub(*build_args(site, out, state, "--json", "--max-items", "100"), cwd=tmp_path)
+    assert run.returncode in (0, 3), run.stderr
+    assert "Traceback" not in run.stderr
+    assert good <= site_feed_urls(out)
+    assert parse_every_feed(out) >= 3
+    assert state.stat().st_size < 10 * inputs
+    sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
+    assert max(sizes.values()) < 4 * MIB, max(sizes.items(), key=lambda kv: kv[1])
+    assert sum(sizes.values()) < 10 * inputs
