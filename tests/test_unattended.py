@@ -134,7 +134,7 @@ def make_big_site(site: Path, count: int) -> None:
     texts = [p.read_text(encoding="utf-8") for p in originals]
     for i in range(count):
         k = i % len(texts)
-        text = WEB_URL.sub(lambda m: f'{m.group(1)}: "https://copy.example/{i}"', texts[k])
+        text = WEB_URL.sub(rf'\1: "https://copy.example/{i}"', texts[k])
         (news / f"{originals[k].stem}-copy-{i}.md").write_text(text, encoding="utf-8")
     if (real.parent / "_data").is_dir():
         shutil.copytree(real.parent / "_data", site / "_data")
@@ -291,7 +291,9 @@ def test_ctrl_c_in_a_cold_build_is_one_line_and_exit_130(big_site: Path, tmp_pat
         assert "Traceback" not in stderr
         assert len(stderr.splitlines()) == 1, stderr
         assert stderr.startswith("feedpub: stopped by SIGINT")
-        written = {p.relative_to(out) for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+        written = (
+            {p.relative_to(out) for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+        )
         feeds = {p for p in written if p.name in ("rss.xml", "atom.xml", "feed.json")}
         if feeds:  # complete, never half
             assert written >= complete
@@ -344,8 +346,9 @@ def test_an_empty_or_half_missing_source_is_refused_and_the_output_kept(tmp_path
 
     refused = feedpub(*build_args(half, out, state), cwd=tmp_path)
     assert refused.returncode == 7, refused.stderr
-    assert re.search(r"refusing to publish: \d+ of the last build's \d+ stories would remain",
-                     refused.stderr), refused.stderr
+    assert re.search(
+        r"refusing to publish: \d+ of the last build's \d+ stories would remain", refused.stderr
+    ), refused.stderr
     assert "--allow-shrink" in refused.stderr
     assert snapshot(out) == before
 
@@ -376,7 +379,9 @@ def every_output_holding(out: Path, text: str) -> list[str]:
     """The files of ``out`` whose bytes hold ``text``."""
     needle = text.encode()
     return sorted(
-        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and needle in p.read_bytes()
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and needle in p.read_bytes()
     )
 
 
@@ -674,3 +679,108 @@ def test_hostile_files_beside_good_ones_keep_the_state_and_output_proportionate(
     sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
     assert max(sizes.values()) < 4 * MIB, max(sizes.items(), key=lambda kv: kv[1])
     assert sum(sizes.values()) < 10 * inputs
+
+
+# --------------------------------------------------------------------------- 4. walk
+
+DEPTH = 1_100
+
+
+def make_chain(top: Path, names: list[str], article: str) -> None:
+    """Folders ``top/names[0]/names[1]/…`` with an article at the bottom, made through
+    folder descriptors: the path may be longer than any system call takes."""
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in names:
+            os.mkdir(name, dir_fd=fd)
+            below = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = below
+        file = os.open("bottom.md", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(file, article.encode())
+        os.close(file)
+    finally:
+        os.close(fd)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a tree however deep (``shutil.rmtree`` recurses: 1,100 levels are too many)."""
+    parent = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        pending, moved = [path.name], 0
+        while pending:
+            name = pending.pop()
+            fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+            try:
+                for entry in os.listdir(fd):
+                    if stat.S_ISDIR(os.stat(entry, dir_fd=fd, follow_symlinks=False).st_mode):
+                        moved += 1  # up beside the top, so no path grows long
+                        os.rename(entry, f".up-{moved}", src_dir_fd=fd, dst_dir_fd=parent)
+                        pending.append(f".up-{moved}")
+                    else:
+                        os.unlink(entry, dir_fd=fd)
+            finally:
+                os.close(fd)
+            os.rmdir(name, dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
+def plain_user_prefix() -> tuple[str, ...] | None:
+    """``as_plain_user``'s prefix, or None where there is none."""
+    try:
+        return as_plain_user()
+    except pytest.skip.Exception:
+        return None
+
+
+def bind_loop(folder: Path, onto: Path) -> bool:
+    """Bind-mount ``folder`` on ``onto`` (inside it): a loop only root can make."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(["mount", "--bind", str(folder), str(onto)], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="folder descriptors, mount: Linux")
+def test_folders_that_cannot_be_walked_are_one_warning_each(tmp_path: Path) -> None:
+    site, out = tmp_path / "site", tmp_path / "out"
+    news = site / "_news"
+    good = write_articles(news, 10)
+    good |= write_articles(news / "shallow" / "er", 2, prefix="inside")
+    expected = {"deep": "nested over", "long": "bytes long"}
+    make_chain(news / "deep", ["d"] * DEPTH, article_text(url="https://lost.example/deep"))
+    make_chain(news / "long", ["L" * 250] * 17, article_text(url="https://lost.example/long"))
+    wrap = plain_user_prefix()
+    closed = news / "closed"
+    if wrap is not None:
+        closed.mkdir()
+        (closed / "hidden.md").write_text(article_text(url="https://lost.example/closed"))
+        closed.chmod(0)
+        expected["closed"] = "folder skipped: Permission denied"
+    (news / "loop" / "again").mkdir(parents=True)
+    mounted = bind_loop(news, news / "loop" / "again")
+    if mounted:
+        expected["loop/again"] = "a loop"
+    else:  # a symlinked folder is not followed: nothing to say
+        (news / "loop" / "again").rmdir()
+        (news / "loop" / "again").symlink_to("..", target_is_directory=True)
+    try:
+        run = feedpub(*build_args(site, out, None, "--json"), cwd=tmp_path, wrap=wrap or ())
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(news / "loop" / "again")], check=True)
+        if closed.exists():
+            closed.chmod(0o755)
+        remove_tree(news / "deep")
+        remove_tree(news / "long")
+    assert run.returncode in (0, 3), run.stderr
+    assert "Traceback" not in run.stderr
+    warnings = warnings_of(run.stderr)
+    for folder, problem in expected.items():
+        naming = [w for w in warnings if f"/{folder}" in w and problem in w]
+        assert len(naming) == 1, (folder, warnings)
+    assert len(warnings) == len(expected), warnings
+    assert json.loads(run.stdout)["published"] == len(good)
+    assert site_feed_urls(out) == good
