@@ -35,7 +35,7 @@ BIG_FILES = 2000  # the loader's pool starts at this many files to parse
 MIB = 1 << 20
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- running builds
 
 
 def feedpub(
@@ -269,7 +269,7 @@ def assert_all_gone(processes: dict[int, int], what: str) -> None:
     assert alive == [], f"{len(alive)} worker processes outlived the build ({what})"
 
 
-# --------------------------------------------------------------------------- 1. kill
+# --------------------------------------------------------------------------- kill
 
 
 @needs_proc
@@ -300,7 +300,7 @@ def test_killed_cold_builds_leave_no_process_no_lock_and_whole_feeds(
         assert parse_every_feed(out) >= 6
 
 
-# --------------------------------------------------------------------------- 8. Ctrl-C
+# --------------------------------------------------------------------------- Ctrl-C
 
 
 @needs_proc
@@ -332,7 +332,7 @@ def test_ctrl_c_in_a_cold_build_is_one_line_and_exit_130(big_site: Path, tmp_pat
             parse_every_feed(out)
 
 
-# --------------------------------------------------------------------------- 2. shrink guard
+# --------------------------------------------------------------------------- shrink guard
 
 
 def shrink_site(root: Path) -> Path:
@@ -399,7 +399,7 @@ def test_an_empty_or_half_missing_source_is_refused_and_the_output_kept(tmp_path
     assert parse_every_feed(out) == 3  # the site's own feeds alone, empty
 
 
-# --------------------------------------------------------------------------- 6. scheduled
+# --------------------------------------------------------------------------- scheduled
 
 TODAY = "2026-11-30T12:00:00Z"
 RELEASE = "2026-12-01T09:30:00Z"  # tomorrow
@@ -463,7 +463,7 @@ def test_the_no_change_run_after_the_date_publishes_the_scheduled_story(tmp_path
     assert "topics/topic-0/atom.xml" in every_output_holding(out, SOON)
 
 
-# --------------------------------------------------------------------------- 7. cache keys
+# --------------------------------------------------------------------------- cache keys
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file names of any bytes: Linux")
@@ -496,7 +496,7 @@ def test_names_that_escape_alike_are_two_stories_from_the_cache_too(
             assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(urls)
 
 
-# --------------------------------------------------------------------------- 5. state file
+# --------------------------------------------------------------------------- state file
 
 
 def as_plain_user() -> tuple[str, ...]:
@@ -607,7 +607,7 @@ def test_a_read_only_state_folder_is_one_error_line(tmp_path: Path, existing: bo
     assert snapshot(folder) == before
 
 
-# --------------------------------------------------------------------------- 3. amplification
+# --------------------------------------------------------------------------- amplification
 
 LARGE = 300_000  # characters of the one anchored value: far over the bound once repeated
 SMALL = 140  # characters of one that stays under it (10,000 times: 1.4 million)
@@ -713,7 +713,7 @@ def test_hostile_files_beside_good_ones_keep_the_state_and_output_proportionate(
     assert sum(sizes.values()) < 10 * inputs
 
 
-# --------------------------------------------------------------------------- 4. walk
+# --------------------------------------------------------------------------- walk
 
 DEPTH = 1_100
 
