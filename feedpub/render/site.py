@@ -97,6 +97,8 @@ def render_feeds(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from ..lock import forking
+
     # Deal feeds out by size, largest first, so the workers finish together.
     shares: list[list[Feed[Article]]] = [[] for _ in range(workers)]
     loads = [0] * workers
@@ -106,7 +108,9 @@ def render_feeds(
         loads[lightest] += len(feed.items) + 5
     files: dict[str, bytes] = {}
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for rendered in pool.map(_render_many, shares, [ctx] * workers):
+        with forking():  # map forks every worker at once (the fork start method)
+            results = pool.map(_render_many, shares, [ctx] * workers)
+        for rendered in results:
             files.update(rendered)
     return files
 
