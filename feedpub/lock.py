@@ -28,11 +28,13 @@ LOCK_NAME = ".feedpub.lock"
 POLL_SECONDS = 0.05
 _PR_SET_PDEATHSIG = 1
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 # Descriptors of the locks this process holds; a forked child closes them.
 _held: set[int] = set()
 
 
 def _after_fork_in_child() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by ``forking``
     if not _held:
         return  # not forked by a build
     for fd in _held:
@@ -63,6 +65,25 @@ def _die_with_parent(parent: int) -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@contextmanager
+def forking() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP while the block forks worker processes.
+
+    Python runs a signal's handler at the next instruction; if that falls in a
+    fork hook (``logging`` has some), the exception it raises is written off as
+    "ignored" and the stop is lost: the build would finish as if never stopped.
+    Held here, the signal acts as the block ends. Only in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextmanager

@@ -114,6 +114,8 @@ def render_feeds(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from ..lock import forking
+
     # Deal feeds out by size, largest first, so the batches take about as long;
     # the first batches submitted hold the largest feeds.
     count = min(total, workers * BATCHES_PER_WORKER)
@@ -126,10 +128,10 @@ def render_feeds(
     rendered: dict[str, bytes] = {}
     done = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with forking():  # map forks every worker at once (the fork start method)
+            results = pool.map(_render_many, batches, [ctx] * count)
         # Taken in the order submitted, which is about the order they finish in.
-        for batch, files in zip(
-            batches, pool.map(_render_many, batches, [ctx] * count), strict=True
-        ):
+        for batch, files in zip(batches, results, strict=True):
             rendered.update(files)
             done += len(batch)
             if progress is not None:

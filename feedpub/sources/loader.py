@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import SourceError
+from ..lock import forking
 from ..model import Article, ArticleHead, FileOutcome, LoadedFile, LoadResult, Rejection
 from ..progress import PARSE, Progress
 from .discover import Scan, SourceFile, scan_sources
@@ -123,9 +124,11 @@ def parse_files(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     done = 0
     try:
-        for rows in pool.map(
-            _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
-        ):
+        with forking():  # map forks every worker at once (the fork start method)
+            results = pool.map(
+                _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
+            )
+        for rows in results:
             done += 1
             yield rows
     except BrokenProcessPool:
@@ -148,7 +151,8 @@ def _parse_alone(file: SourceFile, max_bytes: int, now_ns: int, encode: Encoder[
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_parse_into, args=(file, max_bytes, now_ns, encode, send))
-    child.start()
+    with forking():
+        child.start()
     send.close()
     try:
         row: Row = receive.recv()
