@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .baseurl import normalize_base_url
 from .deploy.settings import DeploySettings, parse_deploy_settings
 from .editorial.spec import (
     CustomFeedSpec,
@@ -28,6 +29,7 @@ DEFAULT_MAX_FILE_BYTES = 1 << 20
 DEFAULT_BASE_URL = "http://localhost:8000/"
 DEFAULT_TITLE = "News"
 DEFAULT_MAX_SHRINK = 0.5
+DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ class Config:
     # last build's stories or feeds, unless allow_shrink.
     allow_shrink: bool = False
     max_shrink: float = DEFAULT_MAX_SHRINK
+    max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES  # a feed file is cut to the items that fit
     deploy: DeploySettings = field(default_factory=DeploySettings)  # feedpub deploy
 
     @property
@@ -137,6 +140,7 @@ _TOP_KEYS = {
     "match_keywords",
     "allow_shrink",
     "max_shrink",
+    "max_feed_bytes",
     "deploy",
 }
 _LINK_KEYS = {
@@ -188,7 +192,7 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         out=base_dir / _str(raw.get("out", "feeds"), f"{where}: out"),
         state=base_dir / _str(raw.get("state", ".feedpub/state.sqlite"), f"{where}: state"),
         base_url=normalize_base_url(
-            _str(raw.get("base_url", DEFAULT_BASE_URL), f"{where}: base_url")
+            _str(raw.get("base_url", DEFAULT_BASE_URL), f"{where}: base_url"), f"{where}: base_url"
         ),
         title=_str(raw.get("title", DEFAULT_TITLE), f"{where}: title"),
         description=_str(raw.get("description", ""), f"{where}: description"),
@@ -216,6 +220,9 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
         allow_shrink=_bool(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
         max_shrink=_share(raw.get("max_shrink", DEFAULT_MAX_SHRINK), f"{where}: max_shrink"),
+        max_feed_bytes=_positive_int(
+            raw.get("max_feed_bytes", DEFAULT_MAX_FEED_BYTES), f"{where}: max_feed_bytes"
+        ),
         deploy=parse_deploy_settings(raw.get("deploy", {}), f"{where}: deploy"),
     )
     return config
@@ -225,20 +232,6 @@ def _share(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
         raise ConfigError(f"{where} must be a share above 0 and at most 1, got {value!r}")
     return float(value)
-
-
-def normalize_base_url(url: str) -> str:
-    """Check that ``url`` is an absolute http(s) URL and end it with a slash.
-
-    Raises:
-        ConfigError: the URL is relative or of another scheme.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"base_url must be an absolute http(s) URL, got {url!r}")
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        raise ConfigError(f"base_url must be a folder URL, without ?query or #fragment: {url!r}")
-    return url if url.endswith("/") else url + "/"
 
 
 def _absolute_url(url: str, where: str) -> str:

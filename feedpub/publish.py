@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
 from .config import Config
-from .errors import ConfigError, SourceError
+from .errors import ConfigError
 from .lock import output_lock
 from .model import ArticleHead, LoadResult
 from .output import outputs_present
+from .progress import GROUP
+from .progress import Progress as StepProgress
 from .report import BuildReport, report_from_json
-from .sources import Scan, load_scanned, parser_fingerprint, scan_sources
+from .sources import Scan, check_source, load_scanned, parser_fingerprint, scan_sources
 from .store import ArticleCache, State
 from .store.builds import finish_build, last_build, last_report_of, start_build
 from .store.state import StateDamagedError, move_aside
@@ -60,6 +62,8 @@ def build(
     workers: int | None = None,
     link_check: LinkCheck | None = None,
     ping_hubs: bool = True,
+    progress: StepProgress | None = None,
+    on_wait: Callable[[float], None] | None = None,
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
@@ -69,7 +73,10 @@ def build(
     With ``link_check``, every article's link is checked first, and articles whose
     link is confirmed dead are dropped or flagged as ``config.links.on_dead`` says.
     With ``ping_hubs`` false, WebSub hubs are not told of ``changed_feeds``: a
-    deploy does, once they are uploaded.
+    deploy does, once they are uploaded. ``progress`` hears how the long steps
+    go (scan, parse, group, render, write: see ``feedpub.progress``); ``on_wait``
+    is told, with ``wait``, when another run holds the output folder and this
+    one starts waiting for it.
 
     Raises:
         ConfigError: no source is configured.
@@ -82,10 +89,11 @@ def build(
     _require_sources(config)
     links = None
     if link_check is not None:
-        _, links = check_site_links(config, link_check)
-    with output_lock(config.out, wait):
+        _, links = check_site_links(config, link_check, progress)
+    with output_lock(config.out, wait, on_wait):
         report, notes = _with_state(
-            config, lambda state: _build_locked(config, now, state, workers, links, ping_hubs)
+            config,
+            lambda state: _build_locked(config, now, state, workers, links, ping_hubs, progress),
         )
     return replace(report, warnings=(*notes, *report.warnings)) if notes else report
 
@@ -97,8 +105,9 @@ def _build_locked(
     workers: int | None,
     links: LinkReport | None,
     ping_hubs: bool = True,
+    progress: StepProgress | None = None,
 ) -> BuildReport:
-    scan = scan_sources(config.sources)
+    scan = scan_sources(config.sources, progress)
     fingerprint = _build_fingerprint(config, scan)
     if links is None:  # link states change with time: always look
         unchanged = _unchanged_build(config, state, fingerprint, now)
@@ -108,9 +117,9 @@ def _build_locked(
     cores = workers or os.cpu_count() or 1
     cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
     loaded = load_scanned(
-        scan, config.max_file_bytes, cache, cores, include_drafts=config.include_drafts
+        scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
     )
-    report = _stages(config, now, state, cache, loaded, cores, links, ping_hubs)
+    report = _stages(config, now, state, cache, loaded, cores, links, ping_hubs, progress)
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
 
@@ -124,6 +133,7 @@ def _stages(
     cores: int,
     links: LinkReport | None,
     ping_hubs: bool = True,
+    progress: StepProgress | None = None,
 ) -> BuildReport:
     """Links → group → guard → render → write → record: the part of a build that changes files."""
     from .editorial.excerpts import excerpts_of, needs_excerpts
@@ -134,6 +144,8 @@ def _stages(
     from .selection import apply_link_policy
     from .write import write_site
 
+    if progress is not None:
+        progress(GROUP, 0, len(loaded.articles))
     dead_links: tuple[DeadLinkStory, ...] = ()
     if links is not None:
         results = {r.url: r for r in links.results}
@@ -149,7 +161,7 @@ def _stages(
         subscriptions(selection),
         len(selection.articles),
     )
-    report = write_site(config, selection, state, cache, cores, now, ping_hubs)
+    report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress)
     return replace(
         report,
         files_read=loaded.files_read,
@@ -166,9 +178,12 @@ def _stages(
 
 
 def check_site_links(
-    config: Config, link_check: LinkCheck
+    config: Config, link_check: LinkCheck, progress: StepProgress | None = None
 ) -> tuple[LoadResult[ArticleHead], LinkReport]:
     """Check the link of every article of the configured site; write nothing but the state.
+
+    ``progress`` hears the scan and the parse, as in ``build``; the link check
+    itself tells ``link_check.progress``.
 
     Raises:
         ConfigError, SourceError, StateError: as ``build``.
@@ -180,11 +195,12 @@ def check_site_links(
     def check(state: State) -> tuple[LoadResult[ArticleHead], LinkReport]:
         cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
         loaded = load_scanned(
-            scan_sources(config.sources),
+            scan_sources(config.sources, progress),
             config.max_file_bytes,
             cache,
             os.cpu_count() or 1,
-            include_drafts=config.include_drafts,
+            config.include_drafts,
+            progress,
         )
         urls = article_urls(loaded, config.include_drafts)
         report = check_links(
@@ -221,8 +237,7 @@ def _require_sources(config: Config) -> None:
     if not config.sources:
         raise ConfigError("no source given: set `source` in config.toml or pass --source DIR")
     for source in config.sources:  # fail before anything is created
-        if not source.exists():
-            raise SourceError(source, "source folder does not exist")
+        check_source(source)
 
 
 def _build_fingerprint(config: Config, scan: Scan) -> str:

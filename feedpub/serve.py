@@ -45,7 +45,7 @@ from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from . import __version__
 from .errors import ServeError
@@ -116,7 +116,7 @@ class PreviewServer:
                 "or `feedpub serve --watch`"
             )
         if base_url is not None:
-            prefix = urlsplit(base_url).path
+            prefix = unquote(urlsplit(base_url).path)  # request paths are matched decoded
         self.root = str(root.resolve())
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         self.log = log
@@ -142,7 +142,7 @@ class PreviewServer:
         """The address of the output folder on this server."""
         host, port = self._socket.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}{self.prefix}"
+        return f"http://{shown}:{port}{quote(self.prefix)}"
 
     def serve_forever(self) -> None:
         """Serve until ``shutdown`` is called (from another thread) or Ctrl-C."""
@@ -296,7 +296,7 @@ class PreviewServer:
         host = headers.get("host", "")
         if host and len(host) <= 255 and set(host) <= _HOST_CHARS:
             return "http://" + host
-        return self.url.removesuffix(self.prefix)
+        return self.url.removesuffix(quote(self.prefix))
 
     async def _send(
         self, writer: asyncio.StreamWriter, status: int, headers: dict[str, str], body: bytes

@@ -144,7 +144,7 @@ def locate(root: str, prefix: str, target: str) -> Located:
         return Located(HTTPStatus.NOT_FOUND)  # "//": no such path, and never a redirect to one
     path = "/" + "/".join(segments)
     if path == "/" != prefix or path == prefix.rstrip("/"):
-        return Located(HTTPStatus.FOUND, location=prefix)
+        return Located(HTTPStatus.FOUND, location=quote(prefix))
     if not path.startswith(prefix):
         return Located(HTTPStatus.NOT_FOUND)
     parts = path[len(prefix) :].split("/")

@@ -15,6 +15,7 @@ from datetime import datetime
 from .config import Config
 from .model import Article, ArticleHead, Feed, Selection
 from .output import signals_deferred, write_outputs
+from .progress import RENDER, WRITE, Progress
 from .render.site import feed_digest, feed_files, render_context, render_site, subscriptions
 from .report import BuildReport
 from .store import ArticleCache, State
@@ -30,11 +31,13 @@ def write_site(
     workers: int,
     now: datetime,
     ping_hubs: bool = True,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Bring ``config.out`` up to date with ``selection``; the report's counts of files.
 
     ``now`` dates the edits found in the stories rendered (store/changes.py). With
     ``ping_hubs`` false the hubs are not told: a deploy does, after its uploads.
+    ``progress`` hears the feeds rendered, then the files to write.
     """
     ctx = render_context(config)
     stored = feed_digests(state)
@@ -50,6 +53,8 @@ def write_site(
         else:
             changed.append(feed)
 
+    if progress is not None:
+        progress(RENDER, 0, len(changed))
     whole = cache.bodies(a for feed in changed for a in feed.items)
     edited = record_changes(state, whole.values(), now)
     whole = {
@@ -59,7 +64,9 @@ def write_site(
     feeds: list[Feed[Article]] = [
         f.with_items(tuple(whole[a.path] for a in f.items)) for f in changed
     ]
-    files = render_site(selection, ctx, feeds, workers)
+    files = render_site(selection, ctx, feeds, workers, progress)
+    if progress is not None:
+        progress(WRITE, 0, len(files))
     with signals_deferred():  # Ctrl-C or SIGTERM: after the write, never halfway
         forget_feeds(state, (f.folder for f in changed))
         result = write_outputs(config.out, files, keep=kept)

@@ -190,9 +190,14 @@ def test_the_build_finishes_with_exit_code_3_and_the_counts_add_up(mixed: Build)
     assert r["drafts"] == mixed.expected.drafts
     assert r["duplicates"] == mixed.expected.duplicates
     assert r["published"] == len(mixed.expected.published_urls)
+
+    def counted(count: object, noun: str) -> str:
+        return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
     summary = (
-        f"{r['files_read']} files read: {r['published']} published, {r['drafts']} drafts "
-        f"skipped, {r['duplicates']} duplicates merged, {len(rejected)} rejected"
+        f"{counted(r['files_read'], 'file')} read: {r['published']} published, "
+        f"{counted(r['drafts'], 'draft')} skipped, {counted(r['duplicates'], 'duplicate')} "
+        f"merged, {len(rejected)} rejected"
     )
     assert summary in mixed.stderr
 

@@ -13,6 +13,7 @@ import operator
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -874,3 +875,42 @@ def test_a_freed_slot_goes_to_the_same_host_first_and_survives_cancelled_waiters
         assert slots.free == 1 and not slots.waiting and not slots.hosts
 
     asyncio.run(scenario())
+
+
+def test_a_slow_link_check_never_holds_up_a_plain_build(
+    link_server: LinkServer, write_article: Callable[..., Path], site: Path, tmp_path: Path
+) -> None:
+    """build --check-links checks before it takes the output lock: cron's next plain
+    build, started meanwhile, runs at once instead of exiting 4."""
+    write_article(
+        "2024-05-01-slow.md",
+        text=article_text(title="Slow", url=link_server.url("/delay?ms=4000")),
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'source = ["site"]\nout = "out"\nstate = "state.sqlite"\n'
+        "[links]\nallow_private = true\ntimeout = 20\n"
+    )
+    checking = subprocess.Popen(
+        [sys.executable, "-m", "feedpub", "build", "--config", str(config), "--check-links"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while link_server.requests == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the check is waiting on the slow server
+        assert link_server.requests >= 1 and checking.poll() is None
+        plain = subprocess.run(
+            [sys.executable, "-m", "feedpub", "build", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert plain.returncode == 0, plain.stderr
+        assert checking.poll() is None, "the plain build ran while the check was still going"
+        assert (tmp_path / "out" / "rss.xml").is_file()
+    finally:
+        _, err = checking.communicate(timeout=60)
+    assert checking.returncode == 0, err

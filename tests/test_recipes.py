@@ -1,4 +1,4 @@
-"""The README's deployment recipes: well-formed always, and run for real where the server is here.
+"""The recipes of docs/deployment.md: well-formed always, and run for real where the server is here.
 
 nginx and Caddy are not test dependencies: their tests skip when the server is
 not installed (`apt-get install nginx caddy` to run them).
@@ -28,13 +28,13 @@ from feedpub.publish import build
 from tests.conftest import REPO
 from tests.serving import fetch
 
-README = (REPO / "README.md").read_text(encoding="utf-8")
+RECIPES = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 READER = "application/atom+xml,application/rss+xml,application/xml;q=0.9,*/*;q=0.1"
 
 
 def blocks(lang: str) -> list[str]:
-    return re.findall(rf"^```{lang}\n(.*?)^```$", README, flags=re.S | re.M)
+    return re.findall(rf"^```{lang}\n(.*?)^```$", RECIPES, flags=re.S | re.M)
 
 
 def test_the_workflow_rebuilds_on_a_schedule_and_publishes_to_pages() -> None:
@@ -113,7 +113,7 @@ def running(
 
 
 def check_served(base: str, public: Path) -> None:
-    """What the README promises of a deployment, checked over HTTP."""
+    """What docs/deployment.md promises of a deployment, checked over HTTP."""
     rss = fetch(base, "/feeds/topics/space/rss.xml", {"Accept": READER})
     assert rss.status == 200
     assert rss.header("Content-Type") == "application/rss+xml; charset=utf-8"

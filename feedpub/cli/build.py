@@ -8,7 +8,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..publish import LinkCheck, build
 from ..report import BuildReport
@@ -23,9 +22,7 @@ from .common import (
 )
 from .deploy import deploy_output
 from .links import print_link_summary, progress_line
-
-if TYPE_CHECKING:
-    pass
+from .progress import pluralize, step_line
 
 
 def add_build_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,8 +65,19 @@ def add_build_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 def run_build(args: argparse.Namespace) -> int:
     config = resolve_config(args)
-    progress = progress_line(args.quiet)
+    progress = progress_line(args.quiet) if args.check_links else None
+    steps = step_line(args.quiet)
     link_check = LinkCheck(args.recheck, progress) if args.check_links else None
+
+    def waiting(seconds: float) -> None:
+        if progress is not None:  # the link check's line, drawn before the lock
+            progress.clear()
+        print(
+            f"waiting for another feedpub run to finish (up to {seconds:g} s)…",
+            file=sys.stderr,
+            flush=True,
+        )
+
     started = time.monotonic()
     try:
         report = build(
@@ -78,10 +86,14 @@ def run_build(args: argparse.Namespace) -> int:
             wait=args.wait,
             link_check=link_check,
             ping_hubs=not args.deploy,  # with --deploy, hubs hear of a feed once it is uploaded
+            progress=steps,
+            on_wait=None if args.quiet else waiting,
         )
     finally:
         if progress is not None:
             progress.clear()
+        if steps is not None:
+            steps.clear()
     print_summary(report, args.quiet, time.monotonic() - started)
     deployed = deploy_output(config, args) if args.deploy else None
     if args.json:
@@ -108,20 +120,21 @@ def print_summary(report: BuildReport, quiet: bool, seconds: float) -> None:
         next_at = report.next_release.strftime("%Y-%m-%d %H:%M UTC")
         scheduled = f", {report.scheduled} scheduled (next at {next_at})"
     print(
-        f"{report.files_read} files read: {report.published} published{scheduled}, "
-        f"{report.drafts} drafts skipped, {report.duplicates} duplicates merged, "
-        f"{len(report.rejected)} rejected",
+        f"{pluralize(report.files_read, 'file')} read: {report.published} published{scheduled}, "
+        f"{pluralize(report.drafts, 'draft')} skipped, "
+        f"{pluralize(report.duplicates, 'duplicate')} merged, {len(report.rejected)} rejected",
         file=err,
     )
     what = (
         "nothing changed"
         if report.skipped
-        else f"{report.rendered} rendered, {len(report.written)} files written, "
+        else f"{report.rendered} rendered, {pluralize(len(report.written), 'file')} written, "
         f"{report.unchanged} unchanged, {len(report.removed)} removed"
     )
-    print(f"{report.feeds} feeds: {what} in {seconds:.2f} s", file=err)
+    print(f"{pluralize(report.feeds, 'feed')}: {what} in {seconds:.2f} s", file=err)
     if report.topics_from_keywords:
-        print(f"{report.topics_from_keywords} articles gained topics from keywords", file=err)
+        gained = pluralize(report.topics_from_keywords, "article")
+        print(f"{gained} gained topics from keywords", file=err)
 
 
 def print_dead_links(report: BuildReport) -> None:

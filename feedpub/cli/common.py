@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Config, load_config, normalize_base_url, positive_seconds
+from ..baseurl import normalize_base_url
+from ..config import Config, load_config, positive_seconds
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     if getattr(args, "state", None) is not None:
         changes["state"] = args.state.resolve()
     if args.base_url is not None:
-        changes["base_url"] = normalize_base_url(args.base_url)
+        changes["base_url"] = normalize_base_url(args.base_url, "--base-url")
     if args.max_items is not None:
         if args.max_items < 1:
             raise ConfigError(f"--max-items must be at least 1, got {args.max_items}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from .common import EXIT_OK, deploy_options, resolve_config
+from .progress import pluralize
 
 if TYPE_CHECKING:
     from ..deploy import DeployReport
@@ -70,7 +71,7 @@ def deploy_output(config: Config, args: argparse.Namespace) -> DeployReport:
         print(f"warning: {warning}", file=sys.stderr)
     if deployed.dry_run and len(deployed.deleted) > config.deploy.max_deletes:
         print(
-            f"warning: {len(deployed.deleted)} deletions: more than --max-deletes "
+            f"warning: {pluralize(len(deployed.deleted), 'deletion')}: more than --max-deletes "
             f"{config.deploy.max_deletes}, so a real deploy would refuse",
             file=sys.stderr,
         )
@@ -81,7 +82,7 @@ def deploy_output(config: Config, args: argparse.Namespace) -> DeployReport:
             f"{len(deployed.uploaded)} (headers of {len(deployed.headers_updated)}), "
             f"{'would delete' if deployed.dry_run else 'deleted'} "
             f"{len(deployed.deleted)}, {len(deployed.unchanged)} unchanged; "
-            f"{deployed.requests} requests, {deployed.bytes_sent / 1e6:.2f} MB sent "
+            f"{pluralize(deployed.requests, 'request')}, {deployed.bytes_sent / 1e6:.2f} MB sent "
             f"in {time.monotonic() - started:.2f} s",
             file=sys.stderr,
         )

@@ -17,6 +17,7 @@ from .common import (
     resolve_config,
     site_options,
 )
+from .progress import pluralize, step_line
 
 if TYPE_CHECKING:
     from ..links import LinkReport
@@ -49,9 +50,12 @@ def add_check_links_parser(commands: argparse._SubParsersAction[argparse.Argumen
 def run_check_links(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     progress = progress_line(quiet=False)
+    steps = step_line(quiet=False)  # scanning and parsing, before the links
     try:
-        loaded, report = check_site_links(config, LinkCheck(args.recheck, progress))
+        loaded, report = check_site_links(config, LinkCheck(args.recheck, progress), steps)
     finally:
+        if steps is not None:
+            steps.clear()
         if progress is not None:
             progress.clear()
     for rejection in loaded.rejections:
@@ -79,22 +83,23 @@ def print_link_summary(report: LinkReport) -> None:
     if report.network_down is not None:
         failed, hosts = report.network_down
         print(
-            f"warning: the network looks down: {failed} of {hosts} hosts could not be resolved "
-            "or reached; those results are kept for minutes only, and no link counts as dead",
+            f"warning: the network looks down: {failed} of {pluralize(hosts, 'host')} could not "
+            "be resolved or reached; those results are kept for minutes only, and no link "
+            "counts as dead",
             file=sys.stderr,
         )
     if report.unfinished:
         print(
-            f"warning: the run's deadline passed with {report.unfinished} links unchecked; "
-            "the next run checks them",
+            f"warning: the run's deadline passed with {pluralize(report.unfinished, 'link')} "
+            "unchecked; the next run checks them",
             file=sys.stderr,
         )
     counts = report.counts()
     print(
-        f"{len(report.results)} links ({report.cache_hits} from the cache): "
+        f"{pluralize(len(report.results), 'link')} ({report.cache_hits} from the cache): "
         f"{counts['alive']} alive, {counts['dead']} dead ({report.confirmed_dead} confirmed), "
         f"{counts['blocked']} blocked, {counts['unknown']} unknown, {counts['skipped']} skipped; "
-        f"{report.requests} requests in {report.seconds:.1f} s",
+        f"{pluralize(report.requests, 'request')} in {report.seconds:.1f} s",
         file=sys.stderr,
     )
 

@@ -17,6 +17,8 @@ class RenderContext:
     hubs: tuple[str, ...] = ()
     # Root-relative URL of feed.xsl for RSS and Atom to point browsers at; None: no styling.
     stylesheet_url: str | None = None
+    # A feed file larger than this is rendered again with fewer (the newest) items.
+    max_feed_bytes: int = 10 * 1024 * 1024
 
     def folder_url(self, feed: Feed[ArticleHead]) -> str:
         """The HTML page of a feed (an archive page's is its feed's): the folder's index.html."""

@@ -14,13 +14,16 @@ from dataclasses import replace
 from .. import __version__
 from ..config import Config
 from ..model import Article, ArticleHead, Feed, FeedKind, Selection
-from . import RENDERERS
+from ..progress import RENDER, Progress
+from . import RENDERERS, Renderer
 from .context import RenderContext
 from .pages import render_feed_page, render_index, render_opml
 from .stylesheet import STYLESHEET_NAME, render_stylesheet, stylesheet_href
 
 # Below this many feeds, starting worker processes costs more than it saves.
 PARALLEL_MIN_FEEDS = 24
+# Batches of feeds per worker: more than one, so progress is told as batches finish.
+BATCHES_PER_WORKER = 4
 
 
 def render_context(config: Config) -> RenderContext:
@@ -33,6 +36,7 @@ def render_context(config: Config) -> RenderContext:
         generator_version=__version__,
         hubs=config.hubs,
         stylesheet_url=stylesheet_href(config.base_url) if config.stylesheet else None,
+        max_feed_bytes=config.max_feed_bytes,
     )
 
 
@@ -71,14 +75,19 @@ def subscriptions(selection: Selection) -> list[Feed[ArticleHead]]:
 
 
 def render_site(
-    selection: Selection, ctx: RenderContext, feeds: Sequence[Feed[Article]], workers: int = 1
+    selection: Selection,
+    ctx: RenderContext,
+    feeds: Sequence[Feed[Article]],
+    workers: int = 1,
+    progress: Progress | None = None,
 ) -> dict[str, bytes]:
     """The files of ``feeds`` (whole articles) and the discovery files, keyed by path.
 
     The discovery files (landing page, OPML, stylesheet) list every feed of
-    the selection, so they are always rendered.
+    the selection, so they are always rendered. ``progress`` hears the feeds
+    rendered so far.
     """
-    files = render_feeds(feeds, ctx, workers)
+    files = render_feeds(feeds, ctx, workers, progress)
     listed = subscriptions(selection)
     files["index.opml"] = render_opml(listed, ctx)
     files["index.html"] = render_index(listed, ctx)
@@ -88,26 +97,46 @@ def render_site(
 
 
 def render_feeds(
-    feeds: Sequence[Feed[Article]], ctx: RenderContext, workers: int
+    feeds: Sequence[Feed[Article]],
+    ctx: RenderContext,
+    workers: int,
+    progress: Progress | None = None,
 ) -> dict[str, bytes]:
     """Render feeds, on every core when there are enough of them (a cold build)."""
-    if workers < 2 or len(feeds) < PARALLEL_MIN_FEEDS:
-        return _render_many(list(feeds), ctx)
+    total = len(feeds)
+    if workers < 2 or total < PARALLEL_MIN_FEEDS:
+        files: dict[str, bytes] = {}
+        for done, feed in enumerate(feeds, 1):
+            files.update(render_feed_files(feed, ctx))
+            if progress is not None:
+                progress(RENDER, done, total)
+        return files
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Deal feeds out by size, largest first, so the workers finish together.
-    shares: list[list[Feed[Article]]] = [[] for _ in range(workers)]
-    loads = [0] * workers
+    from ..lock import forking
+
+    # Deal feeds out by size, largest first, so the batches take about as long;
+    # the first batches submitted hold the largest feeds.
+    count = min(total, workers * BATCHES_PER_WORKER)
+    batches: list[list[Feed[Article]]] = [[] for _ in range(count)]
+    loads = [0] * count
     for feed in sorted(feeds, key=lambda f: (-len(f.items), f.folder)):
         lightest = loads.index(min(loads))
-        shares[lightest].append(feed)
+        batches[lightest].append(feed)
         loads[lightest] += len(feed.items) + 5
-    files: dict[str, bytes] = {}
+    rendered: dict[str, bytes] = {}
+    done = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for rendered in pool.map(_render_many, shares, [ctx] * workers):
-            files.update(rendered)
-    return files
+        with forking():  # map forks every worker at once (the fork start method)
+            results = pool.map(_render_many, batches, [ctx] * count)
+        # Taken in the order submitted, which is about the order they finish in.
+        for batch, files in zip(batches, results, strict=True):
+            rendered.update(files)
+            done += len(batch)
+            if progress is not None:
+                progress(RENDER, done, total)
+    return rendered
 
 
 def _render_many(feeds: list[Feed[Article]], ctx: RenderContext) -> dict[str, bytes]:
@@ -119,7 +148,22 @@ def _render_many(feeds: list[Feed[Article]], ctx: RenderContext) -> dict[str, by
 
 def render_feed_files(feed: Feed[Article], ctx: RenderContext) -> dict[str, bytes]:
     """Every file of one feed: each format, and its HTML page."""
-    files = {_feed_prefix(feed) + r.filename: r.render(feed, ctx) for r in RENDERERS}
+    files = {_feed_prefix(feed) + r.filename: _render_within(r, feed, ctx) for r in RENDERERS}
     if has_page(feed):
         files[_feed_prefix(feed) + "index.html"] = render_feed_page(feed, ctx)
     return files
+
+
+def _render_within(renderer: Renderer, feed: Feed[Article], ctx: RenderContext) -> bytes:
+    """The feed as ``renderer`` writes it, cut to the newest items that fit ``max_feed_bytes``.
+
+    Every item is bounded when loaded, but a thousand large ones would still make a
+    file no reader wants to download every few minutes.
+    """
+    data = renderer.render(feed, ctx)
+    items = feed.items
+    while len(data) > ctx.max_feed_bytes and len(items) > 1:
+        keep = int(len(items) * ctx.max_feed_bytes / len(data) * 0.95)
+        items = items[: max(1, min(keep, len(items) - 1))]
+        data = renderer.render(feed.with_items(items), ctx)
+    return data

@@ -1,5 +1,6 @@
 """The read stage: article files and the site's data files → articles and rejections.
 
+    check_source       discover.py   a source is a folder or one article file, or says what it is
     scan_sources       discover.py   list and stat every article file; read the taxonomy
     load_scanned       loader.py     cached results for unchanged files; parse the rest
       └── load_file    loader.py     read.py (safe bytes, UTF-8) → frontmatter.py →
@@ -10,7 +11,7 @@ It never imports the store: a build hands it a cache (``ParseCache``).
 
 from __future__ import annotations
 
-from .discover import Scan, SourceFile, scan_sources
+from .discover import Scan, SourceFile, check_source, scan_sources
 from .fields import url_problem
 from .loader import (
     PARSER_VERSION,
@@ -27,6 +28,7 @@ __all__ = [
     "ParseCache",
     "Scan",
     "SourceFile",
+    "check_source",
     "display_name",
     "load_file",
     "load_scanned",

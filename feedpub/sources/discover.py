@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import NamedTuple
 
 from ..errors import SourceError
 from ..model import Provider, Topic
+from ..progress import SCAN, SCAN_INTERVAL, Paced, Progress
 from .datafiles import load_organizations, load_topics
 from .read import display_name
 
@@ -50,8 +52,10 @@ class Scan:
         return digest.hexdigest()
 
 
-def scan_sources(sources: Sequence[Path]) -> Scan:
+def scan_sources(sources: Sequence[Path], progress: Progress | None = None) -> Scan:
     """List and stat every article file and read the taxonomy of every source.
+
+    ``progress`` hears the count of files found so far (see ``feedpub.progress``).
 
     Raises:
         SourceError: a source folder is missing or unreadable (fatal:
@@ -61,32 +65,39 @@ def scan_sources(sources: Sequence[Path]) -> Scan:
     topics: list[Topic] = []
     providers: list[Provider] = []
     notes: list[str] = []
+    paced = None if progress is None else Paced(progress, SCAN, SCAN_INTERVAL)
     for source in sources:
-        found, site_root = find_sources(source, notes)
+        if paced is not None:
+            paced(len(files))
+        found, site_root = find_sources(source, notes, paced, len(files))
         files.extend(found)
         if site_root is not None:
             topics.extend(load_topics(site_root, notes))
             providers.extend(load_organizations(site_root, notes))
+    if paced is not None:
+        paced.finish(len(files), len(files))
     return Scan(tuple(files), tuple(topics), tuple(providers), tuple(notes))
 
 
-def find_sources(source: Path, notes: list[str]) -> tuple[list[SourceFile], Path | None]:
+def find_sources(
+    source: Path, notes: list[str], paced: Paced | None = None, found_before: int = 0
+) -> tuple[list[SourceFile], Path | None]:
     """List the article files of a source, and its site root if it is one.
 
     A site root is a folder holding ``_news/``; its ``_data/`` then holds the
     taxonomy. Otherwise every ``*.md`` below the folder is an article. Hidden
     files and folders are passed over; the order is sorted, never the file
     system's. A part of the tree that cannot be walked is skipped with a note
-    (see ``_walk``); everything else is listed.
+    (see ``_walk``); everything else is listed. ``paced`` hears the files found
+    so far, counting ``found_before`` from the sources before this one.
 
     Raises:
-        SourceError: the source does not exist or cannot be listed at all.
+        SourceError: the source does not exist, is a file but not an article,
+            or cannot be listed at all.
     """
-    if source.is_file():
-        info = source.stat()
+    info = check_source(source)
+    if stat.S_ISREG(info.st_mode):
         return [SourceFile(source, display_name(source), info.st_size, info.st_mtime_ns)], None
-    if not source.is_dir():
-        raise SourceError(source, "source folder does not exist")
     site_root: Path | None = None
     articles_dir = source
     if (source / "_news").is_dir():
@@ -98,9 +109,36 @@ def find_sources(source: Path, notes: list[str]) -> tuple[list[SourceFile], Path
     except OSError as e:
         raise SourceError(source, f"cannot list source folder: {e.strerror or e}") from e
     files: list[SourceFile] = []
-    _walk(str(articles_dir), (top.st_dev, top.st_ino), files, notes)
+    _walk(str(articles_dir), (top.st_dev, top.st_ino), files, notes, paced, found_before)
     files.sort(key=lambda f: f.display)
     return files, site_root
+
+
+def check_source(source: Path) -> os.stat_result:
+    """The stat of a source that can be one: a folder, or a single article file.
+
+    Raises:
+        SourceError: the source does not exist, cannot be looked at, or is
+            neither a folder nor an article file (``*.md``, ``*.markdown``).
+    """
+    try:
+        info = source.stat()
+    except FileNotFoundError:
+        kind = "file" if source.name.lower().endswith(ARTICLE_SUFFIXES) else "folder"
+        raise SourceError(source, f"source {kind} does not exist") from None
+    except OSError as e:
+        raise SourceError(source, f"cannot look at the source: {e.strerror or e}") from e
+    if stat.S_ISDIR(info.st_mode):
+        return info
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(source, "the source is not a folder (nor a file: a device or a pipe)")
+    if not source.name.lower().endswith(ARTICLE_SUFFIXES):
+        raise SourceError(
+            source,
+            "the source is a file, not a folder (a source is a folder of articles, "
+            f"or one article file ending in {' or '.join(ARTICLE_SUFFIXES)})",
+        )
+    return info
 
 
 # Deeper than this below a source, a folder is skipped: no site nests so, and a
@@ -111,7 +149,14 @@ MAX_PATH_BYTES = 4000
 MAX_WALK_NOTES = 20  # then one line counts the rest
 
 
-def _walk(top: str, identity: tuple[int, int], files: list[SourceFile], notes: list[str]) -> None:
+def _walk(
+    top: str,
+    identity: tuple[int, int],
+    files: list[SourceFile],
+    notes: list[str],
+    paced: Paced | None = None,
+    found_before: int = 0,
+) -> None:
     """Collect article files below ``top`` with their stat, without recursion.
 
     Strings, not pathlib (it is slow here). A folder that cannot be listed,
@@ -143,6 +188,8 @@ def _walk(top: str, identity: tuple[int, int], files: list[SourceFile], notes: l
                 problem = _entry_problem(entry, path, depth, seen, below, files)
                 if problem:
                     skipped.append(f"{display_name(path)}: {problem}")
+                if paced is not None:
+                    paced(found_before + len(files))
         except OSError as e:
             skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
             continue

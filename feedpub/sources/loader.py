@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import SourceError
+from ..lock import forking
 from ..model import Article, ArticleHead, FileOutcome, LoadedFile, LoadResult, Rejection
+from ..progress import PARSE, Progress
 from .discover import Scan, SourceFile, scan_sources
 from .fields import parse_article
 from .read import decode_text, read_bytes
@@ -28,6 +30,9 @@ PARSER_VERSION = 4  # 4: related stories keep their date
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 400
+# In one process, files are parsed and stored this many at a time: progress to
+# tell every tenth of a second or so, and no list of every row held at once.
+SERIAL_CHUNK_FILES = 200
 
 Row = TypeVar("Row")
 # Turns one file's result into what the cache stores; runs in worker processes,
@@ -105,7 +110,9 @@ def parse_files(
     saves. The caller stores each chunk as it arrives, while the workers go on.
     """
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        yield _parse_chunk(list(files), max_bytes, now_ns, encode)
+        for start in range(0, len(files), SERIAL_CHUNK_FILES):
+            chunk = list(files[start : start + SERIAL_CHUNK_FILES])
+            yield _parse_chunk(chunk, max_bytes, now_ns, encode)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -117,9 +124,11 @@ def parse_files(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     done = 0
     try:
-        for rows in pool.map(
-            _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
-        ):
+        with forking():  # map forks every worker at once (the fork start method)
+            results = pool.map(
+                _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
+            )
+        for rows in results:
             done += 1
             yield rows
     except BrokenProcessPool:
@@ -142,7 +151,8 @@ def _parse_alone(file: SourceFile, max_bytes: int, now_ns: int, encode: Encoder[
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_parse_into, args=(file, max_bytes, now_ns, encode, send))
-    child.start()
+    with forking():
+        child.start()
     send.close()
     try:
         row: Row = receive.recv()
@@ -169,12 +179,14 @@ def load_scanned(
     cache: ParseCache[Row],
     workers: int = 1,
     include_drafts: bool = True,
+    progress: Progress | None = None,
 ) -> LoadResult[ArticleHead]:
     """Load every scanned file, from the cache where it is unchanged.
 
     Without ``include_drafts``, drafts are counted (``drafts_skipped``) but
     not built: a cron run over a large site need not pay for them.
     Every article comes back light: ``cache.bodies`` gives the whole ones.
+    ``progress`` hears the files parsed so far of those to parse, chunk by chunk.
     """
     now_ns = time.time_ns()
     skip_drafts = not include_drafts
@@ -195,11 +207,15 @@ def load_scanned(
         cache.touch(unchanged, now_ns)
     outcomes = dict(hits)
     done = 0  # chunks come back in order
+    if progress is not None and to_parse:
+        progress(PARSE, 0, len(to_parse))
     for rows in parse_files(to_parse, max_file_bytes, workers, now_ns, cache.encoder):
         files = to_parse[done : done + len(rows)]
         done += len(rows)
         for file, outcome in zip(files, cache.store(rows, skip_drafts), strict=True):
             outcomes[file.display] = outcome
+        if progress is not None:
+            progress(PARSE, done, len(to_parse))
     cache.forget_others(f.display for f in scan.files)
     return _gather(scan, outcomes)
 

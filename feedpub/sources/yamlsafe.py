@@ -261,10 +261,23 @@ class _NotPlain(Exception):
 
 
 def _build(node: Node, loader: FrontMatterLoader, limits: Limits, depth: int = 0) -> object:
-    """A plain document's value, as PyYAML would build it (raises _NotPlain otherwise)."""
+    """A plain document's value, as PyYAML would build it (raises _NotPlain otherwise).
+
+    Scalars are handled inline, not in a helper: this runs for every value of
+    every article of a cold build.
+    """
     cls = node.__class__
     if cls is ScalarNode:
-        return _build_scalar(node, loader)
+        if node.tag == _STR:
+            return node.value
+        if node.tag == _INT and _DECIMAL.fullmatch(node.value):
+            return int(node.value)  # what YAML 1.1 reads too: no sign, no leading 0, no _
+        if node.tag in _PLAIN_SCALARS:
+            try:  # the tag's constructor itself, without the graph bookkeeping
+                return loader.yaml_constructors[node.tag](loader, node)
+            except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, LookupError):
+                return loader.construct_object(node)  # PyYAML's own path gives the error
+        raise _NotPlain
     children = node.value
     if children:
         last = children[-1][1] if cls is MappingNode else children[-1]
@@ -276,22 +289,9 @@ def _build(node: Node, loader: FrontMatterLoader, limits: Limits, depth: int = 0
         for key_node, value_node in children:
             if key_node.__class__ is not ScalarNode or key_node.tag not in _PLAIN_SCALARS:
                 raise _NotPlain  # merge keys, complex keys: PyYAML decides
-            key = _build_scalar(key_node, loader)
+            key = _build(key_node, loader, limits, depth + 1)
             mapping[key] = _build(value_node, loader, limits, depth + 1)
         return mapping
-    raise _NotPlain
-
-
-def _build_scalar(node: Node, loader: FrontMatterLoader) -> object:
-    if node.tag == _STR:
-        return node.value
-    if node.tag == _INT and _DECIMAL.fullmatch(node.value):
-        return int(node.value)  # what YAML 1.1 reads too: no sign, no leading 0, no _
-    if node.tag in _PLAIN_SCALARS:
-        try:  # the tag's constructor itself, without the graph bookkeeping
-            return loader.yaml_constructors[node.tag](loader, node)
-        except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, LookupError):
-            return loader.construct_object(node)  # PyYAML's own path gives the error
     raise _NotPlain
 
 

@@ -199,8 +199,15 @@ class StateDamagedError(StateError):
     """The state file is damaged or of another schema: it can be moved aside and rebuilt."""
 
     def __init__(self, reason: str) -> None:
+        # SQLite quotes damaged bytes in its messages: newlines among them would
+        # break the one warning line into several.
+        reason = "".join(c if c.isprintable() else repr(c)[1:-1] for c in reason)
+        reason = reason if len(reason) <= MAX_REASON_CHARS else reason[:MAX_REASON_CHARS] + "…"
         super().__init__(f"the state file is unusable: {reason}")
         self.reason = reason
+
+
+MAX_REASON_CHARS = 300
 
 
 # Errors of the machine, not of the file: moving the file aside would not help.
