@@ -22,7 +22,9 @@ floor before and after each cold build, the stat floor before each other
 case), and an untimed build puts the state back in step with the files
 before the next case. Figures are medians over the rounds with their
 min–max; the ratio is the case's median over the median of the floors timed
-beside it, with the min–max of the per-pair ratios. Peak RSS is the largest process
+beside it, with the min–max of the per-pair ratios, then the build's median
+CPU time (user + system, workers included: steadier than wall time on a
+shared machine). Peak RSS is the largest process
 (the build or one of its workers) over the rounds.
 
     python bench/build.py                               # 20k and 100k articles
@@ -65,11 +67,13 @@ class Figures:
 
     seconds: list[float] = field(default_factory=list)
     floors: list[float] = field(default_factory=list)  # the paired floor of each round
+    cpu: list[float] = field(default_factory=list)  # user + system, workers included
     rss_kib: int = 0
 
 
-def run(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, the largest of the process and its children) of a command."""
+def run(argv: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB, the largest of the process and its children) and CPU
+    seconds (user + system, its children included) of a command."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -80,7 +84,7 @@ def run(argv: list[str]) -> tuple[float, int]:
         process.stderr.close()
     if process.returncode not in (0, 3):
         sys.exit(f"{' '.join(argv)} failed ({process.returncode}):\n{err}")
-    return seconds, usage.ru_maxrss
+    return seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def make_corpus(size: int, work: Path, source: Path) -> Path:
@@ -187,9 +191,10 @@ class Site:
         return seconds
 
     def timed(self, case: str, floor: float) -> None:
-        seconds, rss = run(self.build)
+        seconds, rss, cpu = run(self.build)
         figures = self.figures.setdefault(case, Figures())
         figures.seconds.append(seconds)
+        figures.cpu.append(cpu)
         figures.floors.append(floor)
         figures.rss_kib = max(figures.rss_kib, rss)
 
@@ -279,7 +284,10 @@ def report(size: int, site: Site) -> None:
         floor_name = "libyaml" if case == "cold" else "stat"
         ratio = statistics.median(figures.seconds) / statistics.median(figures.floors)
         pairs = [s / f for s, f in zip(figures.seconds, figures.floors, strict=True)]
-        text = f"{ratio:6.2f}× {floor_name} (pairs {min(pairs):.2f}–{max(pairs):.2f})"
+        text = (
+            f"{ratio:6.2f}× {floor_name} (pairs {min(pairs):.2f}–{max(pairs):.2f});"
+            f" cpu {statistics.median(figures.cpu):.2f} s"
+        )
         rows.append((case, figures.seconds, figures.rss_kib, text))
     for name, values, rss, ratio_text in rows:
         if not values:
