@@ -40,30 +40,11 @@ def write_site(
     ``progress`` hears the feeds rendered, then the files to write.
     """
     ctx = render_context(config)
-    stored = feed_digests(state)
     digests = {feed.folder: feed_digest(feed, ctx) for feed in selection.feeds}
-    changed: list[Feed[ArticleHead]] = []
-    kept: list[str] = []
-    for feed in selection.feeds:
-        paths = feed_files(feed)
-        if stored.get(feed.folder) == digests[feed.folder] and all(
-            os.path.isfile(config.out / p) for p in paths
-        ):
-            kept.extend(paths)
-        else:
-            changed.append(feed)
-
+    changed, kept = _changed_feeds(config, selection, digests, feed_digests(state))
     if progress is not None:
         progress(RENDER, 0, len(changed))
-    whole = cache.bodies(a for feed in changed for a in feed.items)
-    edited = record_changes(state, whole.values(), now)
-    whole = {
-        path: replace(a, modified=edited[a.key]) if a.key in edited else a
-        for path, a in whole.items()
-    }
-    feeds: list[Feed[Article]] = [
-        f.with_items(tuple(whole[a.path] for a in f.items)) for f in changed
-    ]
+    feeds = _whole_feeds(changed, state, cache, now)
     files = render_site(selection, ctx, feeds, workers, progress)
     if progress is not None:
         progress(WRITE, 0, len(files))
@@ -75,7 +56,7 @@ def write_site(
     listed = subscriptions(selection)
     warnings: tuple[str, ...] = ()
     written = set(result.written)
-    changed_urls = [
+    changed_urls = [  # the feed documents rewritten: what WebSub hubs hear of
         ctx.file_url(feed, name.rsplit("/", 1)[-1])
         for feed in listed
         for name in feed_files(feed)
@@ -99,3 +80,36 @@ def write_site(
         rendered=len(changed),
         changed_feeds=tuple(changed_urls),
     )
+
+
+def _changed_feeds(
+    config: Config,
+    selection: Selection,
+    digests: dict[str, str],
+    stored: dict[str, str],
+) -> tuple[list[Feed[ArticleHead]], list[str]]:
+    """The feeds to render (digest changed, or a file missing), and the files of the others."""
+    changed: list[Feed[ArticleHead]] = []
+    kept: list[str] = []
+    for feed in selection.feeds:
+        paths = feed_files(feed)
+        if stored.get(feed.folder) == digests[feed.folder] and all(
+            os.path.isfile(config.out / p) for p in paths
+        ):
+            kept.extend(paths)
+        else:
+            changed.append(feed)
+    return changed, kept
+
+
+def _whole_feeds(
+    changed: list[Feed[ArticleHead]], state: State, cache: ArticleCache, now: datetime
+) -> list[Feed[Article]]:
+    """The changed feeds with whole articles, each dated by its last edit."""
+    whole = cache.bodies(a for feed in changed for a in feed.items)
+    edited = record_changes(state, whole.values(), now)
+    whole = {
+        path: replace(a, modified=edited[a.key]) if a.key in edited else a
+        for path, a in whole.items()
+    }
+    return [f.with_items(tuple(whole[a.path] for a in f.items)) for f in changed]
