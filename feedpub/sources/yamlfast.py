@@ -31,7 +31,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-import yaml_rs
 from yaml.nodes import ScalarNode
 
 from .yamlsafe import (
@@ -70,6 +69,10 @@ def read_plain(block: str) -> tuple[dict[str, object], dict[str, int]] | None:
     """
     if not _plain_text(block):
         return None
+    # Imported here: it costs ~6 MiB and some milliseconds, and a build that
+    # finds nothing changed parses nothing.
+    import yaml_rs
+
     try:
         data = yaml_rs.loads(block, parse_datetime=False)
     except (yaml_rs.YAMLDecodeError, ValueError, TypeError, OverflowError, RecursionError):
