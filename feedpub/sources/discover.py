@@ -43,8 +43,12 @@ class Scan:
     def fingerprint(self) -> str:
         """Changes whenever any article file is added, removed or touched."""
         digest = hashlib.sha1()
-        lines = "".join([f"{f.display}\0{f.size}\0{f.mtime_ns}\n" for f in self.files])
-        digest.update(lines.encode())
+        files = self.files
+        for start in range(0, len(files), 4096):  # a few at a time: never the whole text at once
+            lines = "".join(
+                [f"{f.display}\0{f.size}\0{f.mtime_ns}\n" for f in files[start : start + 4096]]
+            )
+            digest.update(lines.encode())
         for topic in self.topics:
             digest.update(repr(topic).encode())
         for provider in self.providers:
