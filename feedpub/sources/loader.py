@@ -205,7 +205,7 @@ def load_scanned(
             to_parse.append(file)
     if unchanged:
         cache.touch(unchanged, now_ns)
-    outcomes = dict(hits)
+    outcomes = hits  # the cache's hits, to which fresh results are added
     done = 0  # chunks come back in order
     if progress is not None and to_parse:
         progress(PARSE, 0, len(to_parse))

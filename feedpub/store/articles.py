@@ -175,27 +175,25 @@ class ArticleCache:
         Returns the hits by path, the misses, and the racy files (with their
         cached results among the hits: the caller compares their bytes' hash).
         """
-        # Rows of another parser are misses: they are not even fetched. Rows stay
-        # plain tuples until they are read (one named tuple per row costs more
-        # than the reading).
-        rows = {
-            row[0]: row
-            for row in self.state.connection.execute(
-                f"SELECT {_COLUMNS} FROM articles WHERE fingerprint = ?", (self.fingerprint,)
-            )
-        }
+        # Rows of another parser are misses: they are not even fetched. Rows are
+        # read one at a time as SQLite hands them over (never all of them held
+        # at once) and stay plain tuples (a named tuple per row costs more than
+        # the reading).
+        wanted = {stamp.display: stamp for stamp in stamps}
         reader = _RowReader(skip_drafts)
         hits: dict[str, FileOutcome] = {}
-        misses: list[Stamp] = []
-        racy: list[Stamp] = []
-        for stamp in stamps:
-            found = rows.get(stamp.display)
-            if found is None or found[1] != stamp.size:  # (path, size, mtime_ns, cached_ns, …)
-                misses.append(stamp)
+        racy_paths: set[str] = set()
+        for found in self.state.connection.execute(
+            f"SELECT {_COLUMNS} FROM articles WHERE fingerprint = ?", (self.fingerprint,)
+        ):
+            stamp = wanted.get(found[0])
+            if stamp is None or found[1] != stamp.size:  # (path, size, mtime_ns, cached_ns, …)
                 continue
             hits[stamp.display] = reader.read(found)
             if found[2] != stamp.mtime_ns or found[3] - stamp.mtime_ns < RACY_NS:
-                racy.append(stamp)
+                racy_paths.add(stamp.display)
+        misses = [stamp for stamp in stamps if stamp.display not in hits]
+        racy = [stamp for stamp in stamps if stamp.display in racy_paths]
         return hits, misses, racy
 
     @guarded
