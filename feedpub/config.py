@@ -23,6 +23,17 @@ from .editorial.spec import (
     parse_top_stories,
 )
 from .errors import ConfigError
+from .tomlvalues import (
+    a_list,
+    boolean,
+    opt_int,
+    opt_number,
+    opt_positive_int,
+    opt_str,
+    positive_int,
+    reject_unknown,
+    string,
+)
 
 DEFAULT_MAX_ITEMS = 50
 DEFAULT_MAX_FILE_BYTES = 1 << 20
@@ -180,36 +191,37 @@ def load_config(path: Path) -> Config:
 
 def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config") -> Config:
     """Turn a TOML mapping into a Config; paths resolve against ``base_dir``."""
-    _reject_unknown(raw, _TOP_KEYS, where)
+    reject_unknown(raw, _TOP_KEYS, where)
     sources_raw = raw.get("source", [])
     if isinstance(sources_raw, str):
         sources_raw = [sources_raw]
     sources = tuple(
-        base_dir / _str(s, f"{where}: source") for s in _list(sources_raw, f"{where}: source")
+        base_dir / string(s, f"{where}: source") for s in a_list(sources_raw, f"{where}: source")
     )
     config = Config(
         sources=sources,
-        out=base_dir / _str(raw.get("out", "feeds"), f"{where}: out"),
-        state=base_dir / _str(raw.get("state", ".feedpub/state.sqlite"), f"{where}: state"),
+        out=base_dir / string(raw.get("out", "feeds"), f"{where}: out"),
+        state=base_dir / string(raw.get("state", ".feedpub/state.sqlite"), f"{where}: state"),
         base_url=normalize_base_url(
-            _str(raw.get("base_url", DEFAULT_BASE_URL), f"{where}: base_url"), f"{where}: base_url"
+            string(raw.get("base_url", DEFAULT_BASE_URL), f"{where}: base_url"),
+            f"{where}: base_url",
         ),
-        title=_str(raw.get("title", DEFAULT_TITLE), f"{where}: title"),
-        description=_str(raw.get("description", ""), f"{where}: description"),
-        language=_str(raw.get("language", "en"), f"{where}: language"),
-        max_items=_positive_int(raw.get("max_items", DEFAULT_MAX_ITEMS), f"{where}: max_items"),
-        include_drafts=_bool(raw.get("include_drafts", False), f"{where}: include_drafts"),
-        min_quality=_opt_int(raw.get("min_quality"), f"{where}: min_quality"),
-        max_age_days=_opt_number(raw.get("max_age_days"), f"{where}: max_age_days"),
-        max_file_bytes=_positive_int(
+        title=string(raw.get("title", DEFAULT_TITLE), f"{where}: title"),
+        description=string(raw.get("description", ""), f"{where}: description"),
+        language=string(raw.get("language", "en"), f"{where}: language"),
+        max_items=positive_int(raw.get("max_items", DEFAULT_MAX_ITEMS), f"{where}: max_items"),
+        include_drafts=boolean(raw.get("include_drafts", False), f"{where}: include_drafts"),
+        min_quality=opt_int(raw.get("min_quality"), f"{where}: min_quality"),
+        max_age_days=opt_number(raw.get("max_age_days"), f"{where}: max_age_days"),
+        max_file_bytes=positive_int(
             raw.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES), f"{where}: max_file_bytes"
         ),
         hubs=tuple(
-            _absolute_url(_str(h, f"{where}: hubs"), f"{where}: hubs")
-            for h in _list(raw.get("hubs", []), f"{where}: hubs")
+            _absolute_url(string(h, f"{where}: hubs"), f"{where}: hubs")
+            for h in a_list(raw.get("hubs", []), f"{where}: hubs")
         ),
-        archives=_bool(raw.get("archives", False), f"{where}: archives"),
-        stylesheet=_bool(raw.get("stylesheet", True), f"{where}: stylesheet"),
+        archives=boolean(raw.get("archives", False), f"{where}: archives"),
+        stylesheet=boolean(raw.get("stylesheet", True), f"{where}: stylesheet"),
         icon=_opt_url(raw.get("icon"), f"{where}: icon"),
         logo=_opt_url(raw.get("logo"), f"{where}: logo"),
         topics=_policies(raw.get("topics", {}), f"{where}: topics"),
@@ -217,10 +229,10 @@ def parse_config(raw: Mapping[str, object], base_dir: Path, where: str = "config
         links=_link_policy(raw.get("links", {}), f"{where}: links"),
         feeds=parse_custom_feeds(raw.get("feeds", {}), f"{where}: feeds"),
         top_stories=parse_top_stories(raw.get("top_stories"), f"{where}: top_stories"),
-        match_keywords=_bool(raw.get("match_keywords", False), f"{where}: match_keywords"),
-        allow_shrink=_bool(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
+        match_keywords=boolean(raw.get("match_keywords", False), f"{where}: match_keywords"),
+        allow_shrink=boolean(raw.get("allow_shrink", False), f"{where}: allow_shrink"),
         max_shrink=_share(raw.get("max_shrink", DEFAULT_MAX_SHRINK), f"{where}: max_shrink"),
-        max_feed_bytes=_positive_int(
+        max_feed_bytes=positive_int(
             raw.get("max_feed_bytes", DEFAULT_MAX_FEED_BYTES), f"{where}: max_feed_bytes"
         ),
         deploy=parse_deploy_settings(raw.get("deploy", {}), f"{where}: deploy"),
@@ -242,7 +254,7 @@ def _absolute_url(url: str, where: str) -> str:
 
 
 def _opt_url(value: object, where: str) -> str | None:
-    return None if value is None else _absolute_url(_str(value, where), where)
+    return None if value is None else _absolute_url(string(value, where), where)
 
 
 def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
@@ -253,14 +265,14 @@ def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
         here = f"{where}.{key}"
         if not isinstance(value, Mapping):
             raise ConfigError(f"{here} must be a table")
-        _reject_unknown(value, _POLICY_KEYS, here)
+        reject_unknown(value, _POLICY_KEYS, here)
         policies[str(key)] = FeedPolicy(
-            title=_opt_str(value.get("title"), f"{here}: title"),
-            description=_opt_str(value.get("description"), f"{here}: description"),
-            max_items=_opt_positive_int(value.get("max_items"), f"{here}: max_items"),
-            min_quality=_opt_int(value.get("min_quality"), f"{here}: min_quality"),
-            max_age_days=_opt_number(value.get("max_age_days"), f"{here}: max_age_days"),
-            enabled=_bool(value.get("enabled", True), f"{here}: enabled"),
+            title=opt_str(value.get("title"), f"{here}: title"),
+            description=opt_str(value.get("description"), f"{here}: description"),
+            max_items=opt_positive_int(value.get("max_items"), f"{here}: max_items"),
+            min_quality=opt_int(value.get("min_quality"), f"{here}: min_quality"),
+            max_age_days=opt_number(value.get("max_age_days"), f"{here}: max_age_days"),
+            enabled=boolean(value.get("enabled", True), f"{here}: enabled"),
             icon=_opt_url(value.get("icon"), f"{here}: icon"),
             logo=_opt_url(value.get("logo"), f"{here}: logo"),
         )
@@ -270,7 +282,7 @@ def _policies(raw: object, where: str) -> dict[str, FeedPolicy]:
 def _link_policy(raw: object, where: str) -> LinkPolicy:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where} must be a table")
-    _reject_unknown(raw, _LINK_KEYS, where)
+    reject_unknown(raw, _LINK_KEYS, where)
     default = LinkPolicy()
     on_dead = raw.get("on_dead", default.on_dead.value)
     if on_dead not in {o.value for o in OnDead}:
@@ -280,16 +292,16 @@ def _link_policy(raw: object, where: str) -> LinkPolicy:
         return positive_seconds(raw.get(key, fallback), f"{where}: {key}")
 
     def hours(key: str, fallback: timedelta) -> timedelta:
-        value = _opt_number(raw.get(key), f"{where}: {key}")
+        value = opt_number(raw.get(key), f"{where}: {key}")
         return fallback if value is None else timedelta(hours=value)
 
     return LinkPolicy(
         timeout=positive_seconds(raw.get("timeout", default.timeout), f"{where}: timeout"),
-        concurrency=_positive_int(
+        concurrency=positive_int(
             raw.get("concurrency", default.concurrency), f"{where}: concurrency"
         ),
-        per_host=_positive_int(raw.get("per_host", default.per_host), f"{where}: per_host"),
-        allow_private=_bool(raw.get("allow_private", False), f"{where}: allow_private"),
+        per_host=positive_int(raw.get("per_host", default.per_host), f"{where}: per_host"),
+        allow_private=boolean(raw.get("allow_private", False), f"{where}: allow_private"),
         on_dead=OnDead(str(on_dead)),
         confirm_after=hours("confirm_after", default.confirm_after),
         ttl_alive=hours("ttl_alive", default.ttl_alive),
@@ -320,61 +332,4 @@ def positive_seconds(value: object, where: str) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigError(f"{where} must be a number of seconds above 0, got {value!r}")
-    return float(value)
-
-
-def _reject_unknown(raw: Mapping[str, object], known: set[str], where: str) -> None:
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(known))})"
-        )
-
-
-def _str(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, got {value!r}")
-    return value
-
-
-def _opt_str(value: object, where: str) -> str | None:
-    return None if value is None else _str(value, where)
-
-
-def _list(value: object, where: str) -> list[object]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{where} must be a list, got {value!r}")
-    return value
-
-
-def _bool(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false, got {value!r}")
-    return value
-
-
-def _opt_int(value: object, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} must be a whole number, got {value!r}")
-    return value
-
-
-def _positive_int(value: object, where: str) -> int:
-    number = _opt_int(value, where)
-    if number is None or number < 1:
-        raise ConfigError(f"{where} must be a whole number of at least 1, got {value!r}")
-    return number
-
-
-def _opt_positive_int(value: object, where: str) -> int | None:
-    return None if value is None else _positive_int(value, where)
-
-
-def _opt_number(value: object, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{where} must be a number of at least 0, got {value!r}")
     return float(value)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..tomlvalues import opt_int, opt_positive_int, reject_unknown
 
 # A custom feed's slug is its folder (feeds/<slug>/) and a URL subscribers keep.
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -92,7 +93,7 @@ def parse_custom_feeds(raw: object, where: str) -> dict[str, CustomFeedSpec]:
             )
         if not isinstance(table, Mapping):
             raise ConfigError(f"{here} must be a table")
-        _reject_unknown(table, _FEED_KEYS, here)
+        reject_unknown(table, _FEED_KEYS, here)
         if "title" not in table:
             raise ConfigError(f"{here}: title is missing")
         kind = table.get("type")
@@ -109,9 +110,9 @@ def parse_custom_feeds(raw: object, where: str) -> dict[str, CustomFeedSpec]:
             title=_text(table["title"], f"{here}: title", required=True),
             description=_text(table.get("description", ""), f"{here}: description"),
             kind=None if kind is None else str(kind),
-            min_quality=_opt_int(table.get("min_quality"), f"{here}: min_quality"),
+            min_quality=opt_int(table.get("min_quality"), f"{here}: min_quality"),
             max_age_days=_opt_days(table.get("max_age_days"), f"{here}: max_age_days"),
-            max_items=_opt_positive(table.get("max_items"), f"{here}: max_items"),
+            max_items=opt_positive_int(table.get("max_items"), f"{here}: max_items"),
             topics_any=names("topics_any"),
             topics_all=names("topics_all"),
             exclude_topics=names("exclude_topics"),
@@ -132,7 +133,7 @@ def parse_top_stories(raw: object, where: str) -> TopStoriesSpec | None:
         return None
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where} must be a table")
-    _reject_unknown(raw, _TOP_KEYS, where)
+    reject_unknown(raw, _TOP_KEYS, where)
     per_topic = raw.get("per_topic", False)
     if not isinstance(per_topic, bool):
         raise ConfigError(f"{where}: per_topic must be true or false, got {per_topic!r}")
@@ -143,18 +144,10 @@ def parse_top_stories(raw: object, where: str) -> TopStoriesSpec | None:
         title=_text(raw.get("title", ""), f"{where}: title"),
         description=_text(raw.get("description", ""), f"{where}: description"),
         window_days=window,
-        max_items=_opt_positive(raw.get("max_items", DEFAULT_TOP_ITEMS), f"{where}: max_items")
+        max_items=opt_positive_int(raw.get("max_items", DEFAULT_TOP_ITEMS), f"{where}: max_items")
         or DEFAULT_TOP_ITEMS,
         per_topic=per_topic,
     )
-
-
-def _reject_unknown(raw: Mapping[str, object], known: set[str], where: str) -> None:
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(known))})"
-        )
 
 
 def _text(value: object, where: str, required: bool = False) -> str:
@@ -177,21 +170,6 @@ def _names(value: object, where: str) -> tuple[str, ...]:
             raise ConfigError(f"{where} must be a list of non-empty strings, got {item!r}")
         names.append(item)
     return tuple(names)
-
-
-def _opt_int(value: object, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} must be a whole number, got {value!r}")
-    return value
-
-
-def _opt_positive(value: object, where: str) -> int | None:
-    number = _opt_int(value, where)
-    if number is not None and number < 1:
-        raise ConfigError(f"{where} must be a whole number of at least 1, got {value!r}")
-    return number
 
 
 def _opt_days(value: object, where: str) -> float | None:
