@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from corpora import make_corpus  # bench/corpora.py, beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
@@ -85,28 +87,6 @@ def run(argv: list[str]) -> tuple[float, int, float]:
     if process.returncode not in (0, 3):
         sys.exit(f"{' '.join(argv)} failed ({process.returncode}):\n{err}")
     return seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-
-
-def make_corpus(size: int, work: Path, source: Path) -> Path:
-    corpus = work / f"corpus-{size}"
-    if corpus.is_dir() and len(os.listdir(corpus)) == size:
-        return corpus
-    shutil.rmtree(corpus, ignore_errors=True)
-    subprocess.run(
-        [
-            sys.executable,
-            str(SHARED / "tools" / "make_corpus.py"),
-            "--source",
-            str(source),
-            "--count",
-            str(size),
-            "--out",
-            str(corpus),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return corpus
 
 
 def working_copy(corpus: Path, work: Path) -> Path:

@@ -37,6 +37,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from corpora import make_corpus  # bench/corpora.py, beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 PREFIX = "feeds/"
@@ -130,23 +132,6 @@ def timed(argv: list[str]) -> tuple[float, str]:
     if done.returncode not in (0, 3):
         sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
     return seconds, done.stdout
-
-
-def make_corpus(size: int, work: Path, source: Path) -> Path:
-    corpus = work / f"corpus-{size}"
-    if corpus.is_dir() and len(os.listdir(corpus)) == size:
-        return corpus
-    shutil.rmtree(corpus, ignore_errors=True)
-    subprocess.run(
-        [
-            sys.executable,
-            str(SHARED / "tools" / "make_corpus.py"),
-            *("--source", str(source), "--count", str(size), "--out", str(corpus)),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return corpus
 
 
 Row = tuple[str, int, int, float]  # run, requests, bytes, seconds

@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpora import make_corpus  # bench/corpora.py, beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
@@ -42,17 +44,6 @@ SHARED = REPO.parent / "shared"
 class Run:
     seconds: float
     redraws: list[float]  # seconds from the start, one per carriage return drawn
-
-
-def make_corpus(size: int, work: Path, source: Path) -> Path:
-    corpus = work / f"corpus-{size}"
-    if corpus.is_dir() and len(os.listdir(corpus)) == size:
-        return corpus
-    shutil.rmtree(corpus, ignore_errors=True)
-    tool = SHARED / "tools" / "make_corpus.py"
-    argv = [sys.executable, str(tool), "--source", str(source), "--count", str(size)]
-    subprocess.run([*argv, "--out", str(corpus)], check=True, stdout=subprocess.DEVNULL)
-    return corpus
 
 
 def run_on_terminal(argv: list[str]) -> Run:
