@@ -8,6 +8,7 @@ the same data, with every top-level key on the same line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feedpub.errors import SourceError
-from feedpub.sources.frontmatter import parse_front_matter, split_front_matter
-from feedpub.sources.yamlfast import read_plain
+from feedpub.sources.frontmatter import _closing_fence, parse_front_matter, split_front_matter
+from feedpub.sources.yamlfast import KeyLines, may_need_normalizing, rare_bytes, read_plain
 from feedpub.sources.yamlsafe import normalize_yaml_text, read_yaml
 from tests.conftest import CORPUS
 
@@ -158,3 +159,51 @@ _fragments = st.sampled_from(
 @given(st.lists(_fragments, max_size=40).map("".join))
 def test_yaml_like_text_reads_the_same_or_takes_the_pyyaml_path(block: str) -> None:
     agrees(block)
+
+
+# The screens: each may only send a document the slow way, never change what is read.
+
+_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.M)  # the closing fence, as a regex
+_fence_bits = st.sampled_from(
+    ["---", "...", "-", ".", "\n", "\r", "\r\n", " ", "\t", "a", "--- x", "....", "é"]
+)
+
+
+@given(st.lists(_fence_bits, max_size=30).map("".join))
+def test_the_closing_fence_is_the_first_line_the_fence_pattern_matches(rest: str) -> None:
+    text = "---\n" + rest
+    found = _FENCE.search(text, 4)
+    assert _closing_fence(text, 4) == (found.start() if found else -1)
+
+
+_suspect_bits = st.sampled_from(
+    ["a", " ", "\n", "\t", "\\", "\\ud83d", "\\ude00", "\\uD83D\\uDE00", "\\\\ud83d\\ude00",
+     "\x00", "\x1f", "\x7f", "\x80", "\x85", "\x9f", "\xa0", "é", "’", "\u2028", "\u2029",
+     "\ufeff", "\ufffe", "\uffff", "😀"]
+)  # fmt: skip
+
+
+@given(st.lists(_suspect_bits, max_size=20).map("".join), st.text(max_size=5))
+def test_text_the_screen_passes_needs_no_normalizing(block: str, more: str) -> None:
+    for raw in (block.encode(), (more + block + more).encode("utf-8", "surrogatepass")):
+        if not may_need_normalizing(block, raw, rare_bytes(raw)):
+            assert normalize_yaml_text(block) == block
+
+
+@given(st.lists(_fragments, max_size=40).map("".join), st.lists(_fragments, max_size=5))
+def test_rare_bytes_of_a_whole_file_screen_as_the_block_s_own(block: str, more: list[str]) -> None:
+    block = normalize_yaml_text(block)
+    around = "".join(more).encode("utf-8", "surrogatepass")
+    raw = b"---\n" + block.encode("utf-8", "surrogatepass") + b"\n---\n" + around
+    assert read_plain(block, rare_bytes(raw)) == read_plain(block)
+
+
+def test_key_lines_are_counted_only_when_asked_for() -> None:
+    block = 'title: "A"\nprovider:\n  name: B\n# a comment\ntopics:\n- AI\n'
+    plain = read_plain(block, first_line=2)
+    assert plain is not None
+    data, lines = plain
+    assert data == {"title": "A", "provider": {"name": "B"}, "topics": ["AI"]}
+    assert isinstance(lines, KeyLines) and lines._lines is None  # not counted yet
+    assert dict(lines) == {"title": 2, "provider": 3, "topics": 6}
+    assert lines.get("provider") == 3 and lines.get("nothing") is None and len(lines) == 3

@@ -24,11 +24,18 @@ the PyYAML path (that also words every error with its line):
 Anything yaml-rs refuses (duplicate keys included) also takes the PyYAML path.
 A differential test holds this to PyYAML on the corpus, the broken and
 hostile fixtures and generated documents.
+
+The checks cost more than yaml-rs's parse if each walks the text: most of the
+characters they look for are rare in front matter, so one pass in C over the
+block's UTF-8 bytes (``rare_bytes``) keeps those, and only the checks for
+characters actually present look at the text itself.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from yaml.nodes import ScalarNode
@@ -58,16 +65,71 @@ _ESCAPE: Final = re.compile(r"\\(.)", re.S)
 _KNOWN_ESCAPES: Final = frozenset('0abtnvfre "\\N_LPxuU')
 # A quoted top-level key at column 0, without escapes.
 _KEY_LINE: Final = re.compile(r"""("[^"\\]*"|'[^']*')[ ]*:(?:[ ]|$)""")
+# Where a node may start with a number YAML 1.1 reads otherwise: ' 0', ' +', ' -0', ' -+'.
+_SIGNED_OR_ZERO: Final = re.compile(r" -?[0+]")
+
+# The bytes ``rare_bytes`` keeps: those the checks look for that are rare in front
+# matter (the unusual node starts, tab, backslash, '_'), the openers counted
+# against the pre-scan limit, and the bytes that may need normalizing (C0
+# controls, DEL, and the lead bytes of C1 controls, LS, PS and U+FFFE/U+FFFF).
+_OPENERS: Final = "[{-?:"
+_KEPT: Final = frozenset(
+    (_UNUSUAL + _OPENERS + "\t\\_").encode() + bytes(range(0x20)) + b"\x7f\xc2\xe2\xef"
+) - frozenset(b"\n\r")
+_DROPPED: Final = bytes(b for b in range(256) if b not in _KEPT)
+_UNUSUAL_BYTES: Final = tuple((char, char.encode()) for char in _UNUSUAL)
+# C0 controls but tab, LF and CR, and DEL: ASCII, so each byte is the character.
+_SUSPECT_LEADS: Final = (
+    bytes(range(0x09)) + bytes(range(0x0B, 0x0D)) + bytes(range(0x0E, 0x20)) + b"\x7f"
+)
 
 
-def read_plain(block: str) -> tuple[dict[str, object], dict[str, int]] | None:
-    """The mapping of a plain front-matter block and each key's 0-based line, or None.
+def rare_bytes(raw: bytes) -> bytes:
+    """The bytes of ``raw`` (a block's text as UTF-8) that the checks look for, in one pass.
+
+    Counting ':' and '-' among them, so it is not short, but short enough for
+    each later look to cost nothing.
+    """
+    return raw.translate(None, _DROPPED)
+
+
+def may_need_normalizing(block: str, raw: bytes, rare: bytes) -> bool:
+    """False if ``yamlsafe.normalize_yaml_text`` would return ``block`` as it is.
+
+    ``raw`` is ``block`` as UTF-8 (or any text holding every character of it),
+    ``rare`` its ``rare_bytes``. True means "normalize it".
+    """
+    if "\\" in block and ("\\ud" in block or "\\uD" in block):
+        return True  # maybe an escaped surrogate pair
+    if rare.translate(None, _SUSPECT_LEADS) != rare:
+        return True  # a C0 control (not tab, LF, CR) or DEL
+    if b"\xe2" in rare and ("\u2028" in block or "\u2029" in block):
+        return True
+    if b"\xef" in rare and ("\ufffe" in block or "\uffff" in block):
+        return True
+    if b"\xc2" in rare:  # U+0080 to U+009F (C1 controls) are 0xc2 0x80 to 0xc2 0x9f
+        at = raw.find(b"\xc2")
+        while at >= 0:
+            if b"\x80" <= raw[at + 1 : at + 2] <= b"\x9f":
+                return True
+            at = raw.find(b"\xc2", at + 2)
+    return False
+
+
+def read_plain(
+    block: str, rare: bytes | None = None, first_line: int = 0
+) -> tuple[dict[str, object], Mapping[str, int]] | None:
+    """The mapping of a plain front-matter block and the line of each key, or None.
 
     None means "read it with PyYAML": the block may read differently there,
     or is malformed, or is not a plain mapping. ``block`` is already
-    normalized (``yamlsafe.normalize_yaml_text``).
+    normalized (``yamlsafe.normalize_yaml_text``); ``rare`` is its
+    ``rare_bytes`` if the caller has them. Lines count from ``first_line``
+    (the block's own first line is 0 by default).
     """
-    if not _plain_text(block):
+    if rare is None:
+        rare = rare_bytes(block.encode("utf-8", "surrogatepass"))
+    if not _plain_text(block, rare):
         return None
     # Imported here: it costs ~6 MiB and some milliseconds, and a build that
     # finds nothing changed parses nothing.
@@ -77,26 +139,101 @@ def read_plain(block: str) -> tuple[dict[str, object], dict[str, int]] | None:
         data = yaml_rs.loads(block, parse_datetime=False)
     except (yaml_rs.YAMLDecodeError, ValueError, TypeError, OverflowError, RecursionError):
         return None
-    if not isinstance(data, dict) or not data or not _same_in_yaml_11(data):
+    if data.__class__ is not dict or not data or not _same_in_yaml_11(data):
         return None
+    layout = _key_layout(tuple(data))
+    if layout is not None and layout.fullmatch(block) is not None:
+        return data, KeyLines(block, data, first_line)  # counted if a message needs them
     lines = _key_lines(block, data)
     if lines is None:
         return None
-    return data, lines
+    return data, KeyLines(block, data, first_line, lines)
 
 
-def _plain_text(block: str) -> bool:
-    if len(block) > _SCAN_ABOVE_CHARS or "\t" in block or _openers(block) > _SCAN_ABOVE_OPENERS:
+class KeyLines(Mapping[str, int]):
+    """The line of each top-level key, counted when first asked for.
+
+    Only a message about a field needs a line, so most files never count them.
+    ``read_plain`` makes one only for a block whose every top-level key sits
+    alone at column 0, in order (what ``_key_lines`` checks), so counting
+    cannot fail.
+    """
+
+    __slots__ = ("_block", "_data", "_first", "_lines")
+
+    def __init__(
+        self,
+        block: str,
+        data: dict[str, object],
+        first_line: int,
+        lines: dict[str, int] | None = None,
+    ) -> None:
+        self._block = block
+        self._data = data
+        self._first = first_line
+        self._lines = lines
+
+    def _counted(self) -> dict[str, int]:
+        if self._lines is None:
+            lines = _key_lines(self._block, self._data)
+            assert lines is not None, "the key layout matched, so every key has its line"
+            self._lines = lines
+        return self._lines
+
+    def __getitem__(self, key: str) -> int:
+        return self._first + self._counted()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counted())
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# A line _key_lines passes over: blank, indented, a comment, a list item at column 0.
+_OTHER_LINE: Final = r"(?:[ #\r].*|-(?: .*|\r*)|)"
+
+
+@functools.lru_cache(maxsize=64)
+def _key_layout(keys: tuple[object, ...]) -> re.Pattern[str] | None:
+    """A pattern for a block whose lines are ``keys``, in order, each at column 0 as
+    ``key: value`` or ``key:``, with only lines _key_lines passes over around them.
+
+    _key_lines reads such a block's lines as these keys, in this order, so its
+    lines need not be counted now. None if a key could read otherwise on its
+    line. Cached: the files of a site mostly share their keys and their order.
+    """
+    names = [key for key in keys if isinstance(key, str) and _is_usual_key(key)]
+    if len(names) != len(keys):
+        return None
+    between = rf"\n(?:{_OTHER_LINE}\n)*"
+    lines = between.join(re.escape(name) + r":(?: .*|\r*)" for name in names)
+    return re.compile(rf"(?:{_OTHER_LINE}\n)*{lines}(?:\n{_OTHER_LINE})*")
+
+
+def _is_usual_key(key: str) -> bool:
+    """Whether a line ``key: …`` at column 0 is one _key_lines reads as this key."""
+    return _is_plain_key(key) and key[0] not in " #\r" and "\n" not in key and "\r" not in key
+
+
+def _plain_text(block: str, rare: bytes) -> bool:
+    """The checks on the text; ``rare`` rules out at once the characters it lacks."""
+    if len(block) > _SCAN_ABOVE_CHARS or (b"\t" in rare and "\t" in block):
         return False
-    for char in _UNUSUAL:  # str.find runs in C: far cheaper than a regex over the block
-        at = block.find(char)
+    # rare holds every opener the block does: fewer than the limit there, fewer in the block.
+    if len(rare) > _SCAN_ABOVE_OPENERS and _openers(block) > _SCAN_ABOVE_OPENERS:
+        return False
+    for char, byte in _UNUSUAL_BYTES:
+        if byte not in rare:
+            continue
+        at = block.find(char)  # str.find runs in C: far cheaper than a regex over the block
         while at >= 0:
             if _starts_node(block, at):
                 return False
             at = block.find(char, at + 1)
-    if _has_odd_number(block):
+    if _has_odd_number(block, b"_" in rare):
         return False
-    return "\\" not in block or all(
+    return b"\\" not in rare or all(
         match.group(1) in _KNOWN_ESCAPES for match in _ESCAPE.finditer(block)
     )
 
@@ -107,19 +244,17 @@ def _starts_node(block: str, at: int) -> bool:
     return before.endswith((":", ",")) or not before.lstrip(" -")
 
 
-def _has_odd_number(block: str) -> bool:
+def _has_odd_number(block: str, underscore: bool = True) -> bool:
     """Whether a node of ``block`` is an integer written so that YAML 1.1 and 1.2 may differ.
 
     Such a node starts with '0' or '+' (after a space: a value or a list item)
-    or holds a '_' after a digit; only those places are looked at closely.
+    or holds a '_' after a digit; only those places are looked at closely
+    (the '_' only if ``underscore``: the block may hold one).
     """
-    for needle in (" 0", " +", " -0", " -+"):
-        at = block.find(needle)
-        while at >= 0:
-            if _odd_number_at(block, at + 1):
-                return True
-            at = block.find(needle, at + 1)
-    at = block.find("_")
+    for match in _SIGNED_OR_ZERO.finditer(block):  # ' 0', ' +', ' -0', ' -+'
+        if _odd_number_at(block, match.start() + 1):
+            return True
+    at = block.find("_") if underscore else -1
     while at >= 0:
         if at and block[at - 1].isdigit():
             start = max(block.rfind(" ", 0, at), block.rfind("\n", 0, at)) + 1
@@ -152,58 +287,101 @@ def _text_is_text(text: str) -> bool:
         # No implicit type starts so; those that start with a letter (yes, no,
         # on, off, true, false, null, and their capitals) are at most 5 long.
         return True
+    return _resolves_to_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolves_to_text(text: str) -> bool:
+    # Cached: the same few keys (title, type, name…) and values (news) come back
+    # in every file; a pure function of the text.
     return _LOADER.resolve(ScalarNode, text, (True, False)) == _STR
 
 
-def _same_in_yaml_11(data: object) -> bool:
+def _same_in_yaml_11(data: dict[str, object]) -> bool:
     """Whether PyYAML would build the same value (see the module docstring)."""
-    budget = MAX_YAML_NODES - 1
-    stack: list[tuple[object, int]] = [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if value.__class__ is str:
-            if not _text_is_text(value):
-                return False
-        elif isinstance(value, dict):
-            budget -= 2 * len(value)
-            if depth + 1 > MAX_YAML_DEPTH:
-                return False
-            for key, item in value.items():
-                if not isinstance(key, str) or not _text_is_text(key):
-                    return False
-                stack.append((item, depth + 1))
-        elif isinstance(value, list):
-            budget -= len(value)
-            if depth + 1 > MAX_YAML_DEPTH:
-                return False
-            stack.extend((item, depth + 1) for item in value)
-        elif value is None or isinstance(value, bool):
-            pass  # null, Null, NULL, ~, true, True, TRUE, false…: the same in both
-        elif isinstance(value, int):
-            if not -_DECIMAL_LIMIT < value < _DECIMAL_LIMIT:
-                return False  # longer than yamlsafe builds directly: PyYAML decides
-        else:
-            return False  # floats and anything else: PyYAML decides
-        if budget < 0:
-            return False
-    return True
+    return _budget_left(data, 0, MAX_YAML_NODES - 1) >= 0
+
+
+def _budget_left(value: object, depth: int, budget: int) -> int:
+    """The node budget left once ``value`` (at ``depth``) is spent, or -1 if PyYAML decides.
+
+    -1 also for a value over the budget or the nesting limit. The scalars of a
+    collection are checked in its loop: a call for each would cost more than
+    the check.
+    """
+    kind = value.__class__
+    if kind is str:
+        return budget if _text_is_text(value) else -1  # type: ignore[arg-type]
+    if kind is dict:
+        items: object = value.values()  # type: ignore[attr-defined]
+        if depth >= MAX_YAML_DEPTH:
+            return -1
+        budget -= 2 * len(value)  # type: ignore[arg-type]
+        for key in value:  # type: ignore[attr-defined]
+            if key.__class__ is not str or not _text_is_text(key):
+                return -1
+    elif kind is list:
+        items = value
+        if depth >= MAX_YAML_DEPTH:
+            return -1
+        budget -= len(value)  # type: ignore[arg-type]
+    elif value is None or kind is bool:
+        return budget  # null, Null, NULL, ~, true, True, TRUE, false…: the same in both
+    elif kind is int:
+        # Longer than yamlsafe builds directly: PyYAML decides.
+        return budget if -_DECIMAL_LIMIT < value < _DECIMAL_LIMIT else -1  # type: ignore[operator]
+    else:
+        return -1  # floats and anything else: PyYAML decides
+    if budget < 0:
+        return -1
+    for item in items:  # type: ignore[attr-defined]
+        kind = item.__class__
+        if kind is str:
+            if item[:1] in _RESOLVED_FIRST and not _text_is_text(item):
+                return -1
+        elif kind is int:
+            if not -_DECIMAL_LIMIT < item < _DECIMAL_LIMIT:
+                return -1
+        elif item is not None and kind is not bool:
+            budget = _budget_left(item, depth + 1, budget)
+            if budget < 0:
+                return -1
+    return budget
 
 
 def _key_lines(block: str, data: dict[str, object]) -> dict[str, int] | None:
     """The 0-based line of each top-level key, if each sits alone at column 0, in order."""
     keys = iter(data)
     lines: dict[str, int] = {}
-    for number, line in enumerate(block.split("\n")):
+    number = -1
+    for line in block.split("\n"):
+        number += 1
         first = line[:1]
-        if first in _NOT_A_KEY and (first != "-" or line.rstrip("\r") == "-" or line[1:2] == " "):
+        if first in _NOT_A_KEY and (first != "-" or line[1:2] == " " or line.rstrip("\r") == "-"):
             continue  # blank, indented, a comment, or an item of a list at column 0
-        key = _key_of(line.rstrip("\r"))
-        if key is None or next(keys, None) != key:
+        key = next(keys, None)
+        if key is None:
+            return None
+        size = len(key)
+        # The usual line, 'key: value' or 'key:', is the key's without _key_of's work.
+        usual = line.startswith(key) and line[size : size + 2] in _PLAIN_KEY_ENDS
+        if not (usual and _is_plain_key(key)) and _key_of(line.rstrip("\r")) != key:
             return None
         lines[key] = number
     if next(keys, None) is not None:
         return None
     return lines
+
+
+_PLAIN_KEY_ENDS: Final = frozenset((": ", ":"))
+
+
+def _is_plain_key(key: str) -> bool:
+    """Whether ``_key_of`` reads a line ``key: …`` as this key: it has no character
+    that would make the line something else or end the key early."""
+    return (
+        key[:1] not in ("", "-", "'", '"') and ":" not in key and "#" not in key and key[-1] != " "
+    )
 
 
 _NOT_A_KEY: Final = frozenset(("", " ", "#", "\r", "-"))
