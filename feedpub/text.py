@@ -24,8 +24,7 @@ MAX_SLUG_LENGTH = 80
 def clean_text(value: str) -> str:
     """Return ``value`` as readers should see it (see the module docstring)."""
     if (
-        value.isascii()
-        and value.isprintable()  # printable ASCII: no control, no white space but ' '
+        value.isprintable()  # no control, no XML-illegal character, no white space but ' '
         and "&" not in value
         and "  " not in value
         and value[:1] != " "
@@ -39,12 +38,15 @@ def clean_text_fully(value: str) -> str:
     """``clean_text`` without its shortcut for text with nothing to clean."""
     if "&" in value:
         value = html.unescape(value)
-    value = _CONTROLS.sub("", strip_xml_illegal(value))
+    if not value.isprintable():  # printable text has nothing for either pattern to remove
+        value = _CONTROLS.sub("", strip_xml_illegal(value))
     return " ".join(value.split())
 
 
 def strip_xml_illegal(value: str) -> str:
     """Remove characters XML 1.0 cannot carry (C0 controls, U+FFFE, lone surrogates)."""
+    if value.isprintable():  # every character XML 1.0 forbids is unprintable
+        return value
     return _XML_ILLEGAL.sub("", value)
 
 

@@ -93,18 +93,27 @@ class _Fields:
 
 
 def parse_article(
-    text: str, path: str | Path, display: str, notes: list[str] | None = None
+    text: str,
+    path: str | Path,
+    display: str,
+    notes: list[str] | None = None,
+    *,
+    digest: str = "",
+    raw: bytes | None = None,
 ) -> Article:
     """Turn one article file's text into an Article.
 
     ``notes`` collects non-fatal remarks (an image dropped for a bad URL).
+    ``digest`` is the article's (a hash of what it was parsed from);
+    ``raw``, the file's bytes if the caller has them, spares encoding the
+    front matter again to screen it.
 
     Raises:
         SourceError: the file cannot become an article; the message says why.
     """
     notes = notes if notes is not None else []
     first_note = len(notes)
-    front = parse_front_matter(text, display)
+    front = parse_front_matter(text, display, raw)
     data = front.data
     f = _Fields(front, display)
 
@@ -157,6 +166,7 @@ def parse_article(
         images=images,
         related=related,
         draft=draft,
+        digest=digest,
     )
 
 

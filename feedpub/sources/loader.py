@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -80,7 +79,8 @@ def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
         data = read_bytes(source.path, source.display, max_bytes)
         sha1 = hashlib.sha1(data).hexdigest()  # the article is a function of these bytes
         text = decode_text(data, source.display)
-        article = parse_article(text, source.path, source.display, notes)
+        digest = f"{PARSER_VERSION}:{sha1}"
+        article = parse_article(text, source.path, source.display, notes, digest=digest, raw=data)
     except SourceError as e:
         return LoadedFile(None, Rejection(source.display, e.reason, e.line), tuple(notes), sha1)
     except (MemoryError, RecursionError) as e:  # this file's problem, not the build's
@@ -90,7 +90,6 @@ def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
             else ("nested too deeply to read")
         )
         return LoadedFile(None, Rejection(source.display, reason), tuple(notes), sha1)
-    article = replace(article, digest=f"{PARSER_VERSION}:{sha1}")
     return LoadedFile(article, None, tuple(notes), sha1)
 
 
