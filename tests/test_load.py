@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from feedpub.errors import SourceError
 from feedpub.model import Article, Rejection
-from feedpub.sources import SourceFile, load_file, load_sources
+from feedpub.sources import SourceFile, load_file, load_sources, read_bytes
 from tests.conftest import article_text
 
 
@@ -188,3 +189,13 @@ def test_a_missing_source_folder_is_fatal(tmp_path: Path) -> None:
 
     with pytest.raises(SourceError, match="source folder does not exist"):
         load_sources([tmp_path / "nope"], 1 << 20)
+
+
+def test_a_file_longer_than_its_stat_size_is_read_whole_or_refused() -> None:
+    # /proc files stat as empty and read as text: what stat promised is not the end.
+    version = Path("/proc/version")
+    if not version.is_file():
+        pytest.skip("no /proc/version here")
+    assert read_bytes(version, "version", 1 << 20) == version.read_bytes()
+    with pytest.raises(SourceError, match="grew over the limit of 10 bytes"):
+        read_bytes(version, "version", 10)

@@ -27,8 +27,8 @@ def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO named like an article must not wait for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with open(fd, "rb") as f:
-            info = os.fstat(f.fileno())
+        try:  # a bare descriptor: a file object costs more than the read of a small file
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise SourceError(display, "not a regular file")
             size = info.st_size
@@ -39,14 +39,29 @@ def read_bytes(path: str | Path, display: str, max_bytes: int) -> bytes:
                 )
             # Read what stat promised and one byte more (a file still growing shows
             # it); asking for max_bytes at once would allocate that much per file.
-            data = f.read(size + 1)
-            if len(data) > size:
-                data += f.read(max_bytes + 1 - len(data))
+            data = os.read(fd, size + 1)
+            if len(data) != size:  # it grew, shrank, or the read stopped short: read on
+                data = _read_on(fd, data, max_bytes + 1)
+        finally:
+            os.close(fd)
     except OSError as e:
         raise SourceError(display, f"cannot read file: {e.strerror or e}") from e
     if len(data) > max_bytes:
         raise SourceError(display, f"file grew over the limit of {max_bytes:,} bytes while read")
     return data
+
+
+def _read_on(fd: int, data: bytes, limit: int) -> bytes:
+    """``data`` and what follows it in ``fd``: up to ``limit`` bytes in all, or to the end."""
+    parts = [data]
+    count = len(data)
+    while count < limit:
+        more = os.read(fd, limit - count)
+        if not more:
+            break
+        parts.append(more)
+        count += len(more)
+    return b"".join(parts)
 
 
 def decode_text(data: bytes, display: str) -> str:

@@ -11,7 +11,6 @@ Rows are JSON and plain values, never pickle: a state file is data, not code.
 
 from __future__ import annotations
 
-import calendar
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trust
 # control from names and URLs, so this one can never occur inside a field.
 _SEPARATOR = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _COLUMNS = (
     "path, size, mtime_ns, cached_ns, fingerprint, sha1, rejection, notes, key, title, url, "
     "published, quality, heat, kind, draft, topics, provider, digest"
@@ -88,11 +88,19 @@ class ArticleRow(NamedTuple):
 
 
 def _micros(moment: datetime) -> int:
-    return calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond
+    """Microseconds since the epoch; a naive moment is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+# Made once: json.dumps with options builds an encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_NOTES_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps's separators, as before
 
 
 def encode_body(body: ArticleBody) -> str:
-    return json.dumps(
+    return _JSON.encode(
         [
             body.excerpt,
             body.featured_html,
@@ -101,9 +109,7 @@ def encode_body(body: ArticleBody) -> str:
                 [r.title, r.url, r.provider, _micros(r.published) if r.published else None]
                 for r in body.related
             ],
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     )
 
 
@@ -126,12 +132,12 @@ def decode_body(text: str) -> ArticleBody:
 
 def encode_row(stamp: FileStamp, loaded: LoadedFile, now_ns: int, fingerprint: str) -> ArticleRow:
     """One file's parse result as a row: plain values, cheap to send between processes."""
-    notes = json.dumps(list(loaded.notes), ensure_ascii=False) if loaded.notes else None
+    notes = _NOTES_JSON.encode(list(loaded.notes)) if loaded.notes else None
     head = (stamp.display, stamp.size, stamp.mtime_ns, now_ns, fingerprint, loaded.sha1)
     article = loaded.article
     if article is None:
         assert loaded.rejection is not None
-        reason = json.dumps([loaded.rejection.reason, loaded.rejection.line], ensure_ascii=False)
+        reason = _NOTES_JSON.encode([loaded.rejection.reason, loaded.rejection.line])
         return ArticleRow(*head, reason, notes, *([None] * 12))
     provider = article.provider
     return ArticleRow(
@@ -161,6 +167,9 @@ class ArticleCache:
     def __init__(self, state: State, fingerprint: str) -> None:
         self.state = state
         self.fingerprint = fingerprint
+        # One reader for every stored chunk, so that articles share their provider
+        # and topic values across the whole load (by draft policy).
+        self._readers: dict[bool, _RowReader] = {}
 
     @property
     def encoder(self) -> Callable[[FileStamp, LoadedFile, int], ArticleRow]:
@@ -197,16 +206,23 @@ class ArticleCache:
         return hits, misses, racy
 
     @guarded
-    def store(self, rows: Sequence[ArticleRow], skip_drafts: bool) -> list[FileOutcome]:
-        """Record fresh parse results (made by ``encoder``); returns them as outcomes."""
+    def store(
+        self, stamps: Sequence[FileStamp], rows: Sequence[ArticleRow], skip_drafts: bool
+    ) -> list[FileOutcome]:
+        """Record fresh parse results (made by ``encoder``, one per stamp); returns them
+        as outcomes, whose articles take their path from the stamps and whose ``sha1``
+        is left empty (a file just parsed needs no hash compared)."""
         with self.state.transaction() as db:
             db.executemany(
                 f"INSERT OR REPLACE INTO articles ({_COLUMNS}, payload) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
-        reader = _RowReader(skip_drafts)
-        return [reader.read(row) for row in rows]
+        reader = self._readers.get(skip_drafts)
+        if reader is None:
+            reader = self._readers[skip_drafts] = _RowReader(skip_drafts)
+        pairs = zip(stamps, rows, strict=True)
+        return [reader.read(row, stamp.display, "") for stamp, row in pairs]
 
     @guarded
     def touch(self, stamps: Sequence[FileStamp], now_ns: int) -> None:
@@ -280,15 +296,20 @@ class _RowReader:
         self.providers: dict[str, Provider] = {}
         self.topics: dict[str, tuple[str, ...]] = {}
 
-    def read(self, row: tuple[object, ...]) -> FileOutcome:
-        """The outcome of a row: an ``ArticleRow``, or the first 19 values of one."""
+    def read(
+        self, row: tuple[object, ...], path: str | None = None, sha1: str | None = None
+    ) -> FileOutcome:
+        """The outcome of a row: an ``ArticleRow``, or the first 19 values of one.
+
+        ``path`` and ``sha1``, if given, stand for the row's own (equal, or not needed).
+        """
         (
-            path,
+            row_path,
             _size,
             _mtime_ns,
             _cached_ns,
             _fingerprint,
-            sha1,
+            row_sha1,
             rejection,
             notes_json,
             key,
@@ -303,6 +324,8 @@ class _RowReader:
             provider,
             digest,
         ) = cast(_HeadValues, row[:19])
+        path = row_path if path is None else path
+        sha1 = row_sha1 if sha1 is None else sha1
         notes = tuple(json.loads(notes_json)) if notes_json else ()
         if rejection is not None:
             reason, line = json.loads(rejection)
