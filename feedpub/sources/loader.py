@@ -51,8 +51,14 @@ class ParseCache(Protocol[Row]):
         """The hits by path, the misses, and the racy files (their hash must decide)."""
         ...
 
-    def store(self, rows: Sequence[Row], skip_drafts: bool) -> list[FileOutcome]:
-        """Keep fresh results; returns them as outcomes, in order."""
+    def store(
+        self, files: Sequence[SourceFile], rows: Sequence[Row], skip_drafts: bool
+    ) -> list[FileOutcome]:
+        """Keep fresh results (the rows of ``files``); returns them as outcomes, in order.
+
+        An outcome's article names its file by ``files``' own display name
+        (one string per file, not two); its ``sha1`` may be left empty.
+        """
         ...
 
     def touch(self, files: Sequence[SourceFile], now_ns: int) -> None:
@@ -189,58 +195,74 @@ def load_scanned(
     """
     now_ns = time.time_ns()
     skip_drafts = not include_drafts
-    hits, to_parse, racy = cache.lookup(scan.files, now_ns, skip_drafts)
+    hits, _, racy = cache.lookup(scan.files, now_ns, skip_drafts)
     unchanged: list[SourceFile] = []
+    changed: set[str] = set()
     for file in racy:
         # The mtime cannot vouch for the content: the bytes' hash decides.
         try:
             data = read_bytes(file.path, file.display, max_file_bytes)
         except SourceError:
-            to_parse.append(file)
+            changed.add(file.display)
             continue
         if hashlib.sha1(data).hexdigest() == hits[file.display].sha1:
             unchanged.append(file)
         else:
-            to_parse.append(file)
+            changed.add(file.display)
     if unchanged:
         cache.touch(unchanged, now_ns)
-    outcomes = hits  # the cache's hits, to which fresh results are added
+    # Parsed in the scan's order, so each result is gathered as it comes back:
+    # no outcome is kept per file beside the article it holds.
+    to_parse = [f for f in scan.files if f.display not in hits or f.display in changed]
+    gathered = _Gathered(list(scan.notes))
+    listed = iter(scan.files)
     done = 0  # chunks come back in order
     if progress is not None and to_parse:
         progress(PARSE, 0, len(to_parse))
     for rows in parse_files(to_parse, max_file_bytes, workers, now_ns, cache.encoder):
         files = to_parse[done : done + len(rows)]
         done += len(rows)
-        for file, outcome in zip(files, cache.store(rows, skip_drafts), strict=True):
-            outcomes[file.display] = outcome
+        for file, outcome in zip(files, cache.store(files, rows, skip_drafts), strict=True):
+            for earlier in listed:  # the scan's files before this one are cache hits
+                if earlier is file:
+                    break
+                gathered.add(hits[earlier.display])
+            gathered.add(outcome)
         if progress is not None:
             progress(PARSE, done, len(to_parse))
+    for rest in listed:
+        gathered.add(hits[rest.display])
     cache.forget_others(f.display for f in scan.files)
-    return _gather(scan, outcomes)
-
-
-def _gather(scan: Scan, outcomes: dict[str, FileOutcome]) -> LoadResult[ArticleHead]:
-    articles: list[ArticleHead] = []
-    rejections: list[Rejection] = []
-    notes = list(scan.notes)
-    drafts_skipped = 0
-    for file in scan.files:
-        outcome = outcomes[file.display]
-        drafts_skipped += outcome.draft_skipped
-        if outcome.article is not None:
-            articles.append(outcome.article)
-        if outcome.rejection is not None:
-            rejections.append(outcome.rejection)
-        notes.extend(outcome.notes)
     return LoadResult(
-        articles=tuple(articles),
-        rejections=tuple(rejections),
+        articles=tuple(gathered.articles),
+        rejections=tuple(gathered.rejections),
         topics=scan.topics,
         providers=scan.providers,
         files_read=len(scan.files),
-        notes=tuple(notes),
-        drafts_skipped=drafts_skipped,
+        notes=tuple(gathered.notes),
+        drafts_skipped=gathered.drafts_skipped,
     )
+
+
+class _Gathered:
+    """The outcomes of a load, gathered in the scan's order."""
+
+    __slots__ = ("articles", "drafts_skipped", "notes", "rejections")
+
+    def __init__(self, notes: list[str]) -> None:
+        self.articles: list[ArticleHead] = []
+        self.rejections: list[Rejection] = []
+        self.notes = notes
+        self.drafts_skipped = 0
+
+    def add(self, outcome: FileOutcome) -> None:
+        if outcome.article is not None:
+            self.articles.append(outcome.article)
+        if outcome.rejection is not None:
+            self.rejections.append(outcome.rejection)
+        if outcome.notes:
+            self.notes.extend(outcome.notes)
+        self.drafts_skipped += outcome.draft_skipped
 
 
 class _NoCache:
@@ -258,7 +280,9 @@ class _NoCache:
     ) -> tuple[dict[str, FileOutcome], list[SourceFile], list[SourceFile]]:
         return {}, list(files), []
 
-    def store(self, rows: Sequence[LoadedFile], skip_drafts: bool) -> list[FileOutcome]:
+    def store(
+        self, files: Sequence[SourceFile], rows: Sequence[LoadedFile], skip_drafts: bool
+    ) -> list[FileOutcome]:
         outcomes = []
         for loaded in rows:
             article = loaded.article
