@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedpub.errors import SourceError
 from feedpub.model import Article, Rejection
@@ -199,3 +202,22 @@ def test_a_file_longer_than_its_stat_size_is_read_whole_or_refused() -> None:
     assert read_bytes(version, "version", 1 << 20) == version.read_bytes()
     with pytest.raises(SourceError, match="grew over the limit of 10 bytes"):
         read_bytes(version, "version", 10)
+
+
+_names = st.text(
+    st.characters(exclude_characters="/.\x00\n", exclude_categories=("Cs",)),
+    min_size=1,
+    max_size=20,
+)
+
+
+@given(_names, st.booleans())
+def test_an_article_key_quotes_its_name_as_quote_does(name: str, dated: bool) -> None:
+    from urllib.parse import quote
+
+    from feedpub.sources.fields import _article_key
+
+    day = "2024-05-01" if dated else "2023-01-02"
+    stem = f"{day}-{name}" if dated else name
+    key = _article_key(f"/site/{stem}.md", datetime(2023, 1, 2, tzinfo=UTC))
+    assert key == f"{day}:{quote(os.fsencode(name), safe='-._~!$()*+,;=:@')}"

@@ -26,6 +26,10 @@ _PLAIN_HTTP_URL = re.compile(
     r"(?:[/?#][!#-;=?-\[\]-_a-z{|}~]*)?"
 )
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+# What a key keeps of a file name unquoted (RFC 4151's tag specific part, as quote() sees
+# it): ASCII letters and digits, and these.
+_KEY_SAFE_MARKS = "-._~!$()*+,;=:@"
+_KEY_SAFE = re.compile(r"[A-Za-z0-9\-._~!$()*+,;=:@]*")
 _HAS_YEAR = re.compile(r"\d{4}")
 # Never valid in a URL (RFC 3986 § 2) and only ever seen in mangled or hostile
 # data; a backslash is read as "/" by browsers, so its meaning is unclear too.
@@ -120,7 +124,7 @@ def parse_article(
     title = clean_text(f.text("title", data.get("title"), required=True))
     if not _visible(title):
         raise f.error("title", "title is empty")
-    title = _cut(title, MAX_TITLE_CHARS, f"{display}: the title", notes)
+    title = _cut(title, MAX_TITLE_CHARS, notes, display, "the title")
 
     url = _article_url(f)
     date_key = "publishedDateTime" if data.get("publishedDateTime") is not None else "date"
@@ -153,13 +157,14 @@ def parse_article(
         excerpt=_cut(
             clean_text(f.text("excerpt", data.get("excerpt"))),
             MAX_EXCERPT_CHARS,
-            f"{display}: the excerpt",
             notes,
+            display,
+            "the excerpt",
         ),
         featured_html=_cut_html(
             strip_xml_illegal(f.text("featuredContent", data.get("featuredContent"))),
-            f"{display}: featuredContent",
             notes,
+            display,
         ),
         provider=provider,
         topics=topics,
@@ -170,19 +175,23 @@ def parse_article(
     )
 
 
-def _cut(text: str, limit: int, what: str, notes: list[str]) -> str:
-    """``text`` within ``limit`` characters, ending with an ellipsis if cut (with a note)."""
+def _cut(text: str, limit: int, notes: list[str], display: str = "", what: str = "") -> str:
+    """``text`` within ``limit`` characters, ending with an ellipsis if cut (with a
+    note on ``what`` of ``display``, if named: the note is worded only then)."""
     if len(text) <= limit:
         return text
-    notes.append(f"{what} is {len(text):,} characters long; cut to {limit:,}")
+    if what:
+        notes.append(f"{display}: {what} is {len(text):,} characters long; cut to {limit:,}")
     return text[: limit - 1].rstrip() + "…"
 
 
-def _cut_html(html: str, what: str, notes: list[str]) -> str:
+def _cut_html(html: str, notes: list[str], display: str) -> str:
     # Cut HTML is mended when sanitized (open elements are closed).
     if len(html) <= MAX_HTML_CHARS:
         return html
-    notes.append(f"{what} is {len(html):,} characters long; cut to {MAX_HTML_CHARS:,}")
+    notes.append(
+        f"{display}: featuredContent is {len(html):,} characters long; cut to {MAX_HTML_CHARS:,}"
+    )
     return html[:MAX_HTML_CHARS]
 
 
@@ -202,8 +211,10 @@ def _article_key(path: str | Path, published: datetime) -> str:
     stem = os.path.splitext(os.path.basename(path))[0]
     match = _DATED_NAME.match(stem)
     day = match.group(1) if match else published.date().isoformat()
-    name = os.fsencode(match.group(2) if match else stem)
-    return f"{day}:{quote(name, safe='-._~!$()*+,;=:@')}"
+    name = match.group(2) if match else stem
+    if _KEY_SAFE.fullmatch(name) is None:  # else quoting would give the name as it is
+        name = quote(os.fsencode(name), safe=_KEY_SAFE_MARKS)
+    return f"{day}:{name}"
 
 
 def _article_url(f: _Fields) -> str:
@@ -275,6 +286,8 @@ def parse_date(f: _Fields, key: str, value: object) -> datetime:
     else:
         raise f.error(key, f"{key} must be a date, got {_describe(value)}")
     try:
+        if parsed.tzinfo is UTC:
+            return parsed  # the usual '…Z': already what astimezone(UTC) would give
         if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
             return parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
@@ -424,7 +437,7 @@ def _related(f: _Fields, value: object, notes: list[str]) -> tuple[Related, ...]
             continue
         title = item.get("title")
         url = item.get("webUrl") or item.get("originalUrl") or item.get("url")
-        title = _cut(clean_text(title), MAX_TITLE_CHARS, "", []) if isinstance(title, str) else None
+        title = _cut(clean_text(title), MAX_TITLE_CHARS, []) if isinstance(title, str) else None
         if not title or not isinstance(url, str):
             notes.append(f"{f.display}: a related story without a title or a URL was left out")
             continue
