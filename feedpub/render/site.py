@@ -7,9 +7,12 @@ many feeds on every core when a cold build has enough of them.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config import Config
@@ -19,6 +22,11 @@ from . import RENDERERS, Renderer
 from .context import RenderContext
 from .pages import render_feed_page, render_index, render_opml
 from .stylesheet import STYLESHEET_NAME, render_stylesheet, stylesheet_href
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.sharedctypes import Synchronized
 
 # Below this many feeds, starting worker processes costs more than it saves.
 PARALLEL_MIN_FEEDS = 24
@@ -104,46 +112,106 @@ def render_feeds(
 ) -> dict[str, bytes]:
     """Render feeds, on every core when there are enough of them (a cold build)."""
     total = len(feeds)
-    if workers < 2 or total < PARALLEL_MIN_FEEDS:
-        files: dict[str, bytes] = {}
-        for done, feed in enumerate(feeds, 1):
-            files.update(render_feed_files(feed, ctx))
+    rendered: dict[int, dict[str, bytes]] = {}  # by index in feeds
+    if workers >= 2 and total >= PARALLEL_MIN_FEEDS:
+        for files in _render_forked(feeds, ctx, workers):
+            rendered.update(files)
             if progress is not None:
-                progress(RENDER, done, total)
-        return files
+                progress(RENDER, len(rendered), total)
+    # In one process; or what a worker that died left undone (a renderer's own
+    # error is then raised here, with its traceback).
+    for index, feed in enumerate(feeds):
+        if index not in rendered:
+            rendered[index] = render_feed_files(feed, ctx)
+            if progress is not None:
+                progress(RENDER, len(rendered), total)
+    return {path: data for index in range(total) for path, data in rendered[index].items()}
+
+
+def _render_forked(
+    feeds: Sequence[Feed[Article]], ctx: RenderContext, workers: int
+) -> Iterator[dict[int, dict[str, bytes]]]:
+    """The files of each batch of feeds as workers render it, by index in ``feeds``.
+
+    The workers are forked with the feeds in memory, so nothing but the
+    rendered bytes crosses a pipe (sending the feeds' articles to a pool cost
+    about a third of the rendering). They take batches from a shared counter.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.connection import Connection, wait
 
     from ..lock import forking
 
-    # Deal feeds out by size, largest first, so the batches take about as long;
-    # the first batches submitted hold the largest feeds.
-    count = min(total, workers * BATCHES_PER_WORKER)
-    batches: list[list[Feed[Article]]] = [[] for _ in range(count)]
+    context = multiprocessing.get_context("fork")
+    batches = _batches(feeds, workers)
+    taken = context.Value("i", 0)  # how many batches the workers have taken
+    receivers: list[Connection] = []
+    processes: list[BaseProcess] = []
+    try:
+        # The parent's objects, frozen, are never walked by a worker's collector:
+        # walking them would copy every page a worker shares with it.
+        gc.freeze()
+        with forking():
+            for _ in range(min(workers, len(batches))):
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_render_taken, args=(feeds, batches, ctx, taken, send), daemon=True
+                )
+                process.start()
+                send.close()  # the worker holds the only other end: its exit reads as EOF
+                receivers.append(receive)
+                processes.append(process)
+        gc.unfreeze()
+        pending: list[Connection] = list(receivers)
+        while pending:
+            for ready in wait(pending):
+                assert isinstance(ready, Connection)
+                try:
+                    yield ready.recv()
+                except EOFError:  # that worker is done (or died: its batch is left undone)
+                    pending.remove(ready)
+    finally:
+        gc.unfreeze()
+        for receive in receivers:
+            receive.close()
+        for worker in processes:
+            worker.terminate()  # nothing once it has exited; stops it if the build stops
+            worker.join()
+
+
+def _batches(feeds: Sequence[Feed[Article]], workers: int) -> list[list[int]]:
+    """Feeds dealt out by size, largest first, so that batches take about as long;
+    the first batches hold the largest feeds. Several per worker, so progress is
+    told as batches finish."""
+    count = min(len(feeds), workers * BATCHES_PER_WORKER)
+    batches: list[list[int]] = [[] for _ in range(count)]
     loads = [0] * count
-    for feed in sorted(feeds, key=lambda f: (-len(f.items), f.folder)):
+    for index in sorted(range(len(feeds)), key=lambda i: (-len(feeds[i].items), feeds[i].folder)):
         lightest = loads.index(min(loads))
-        batches[lightest].append(feed)
-        loads[lightest] += len(feed.items) + 5
-    rendered: dict[str, bytes] = {}
-    done = 0
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        with forking():  # map forks every worker at once (the fork start method)
-            results = pool.map(_render_many, batches, [ctx] * count)
-        # Taken in the order submitted, which is about the order they finish in.
-        for batch, files in zip(batches, results, strict=True):
-            rendered.update(files)
-            done += len(batch)
-            if progress is not None:
-                progress(RENDER, done, total)
-    return rendered
+        batches[lightest].append(index)
+        loads[lightest] += len(feeds[index].items) + 5
+    return batches
 
 
-def _render_many(feeds: list[Feed[Article]], ctx: RenderContext) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for feed in feeds:
-        files.update(render_feed_files(feed, ctx))
-    return files
+def _render_taken(
+    feeds: Sequence[Feed[Article]],
+    batches: list[list[int]],
+    ctx: RenderContext,
+    taken: Synchronized[int],
+    send: Connection,
+) -> None:
+    """In a worker: render the next batch no worker took, send its files, until none is left."""
+    try:
+        while True:
+            with taken.get_lock():
+                number = taken.value
+                taken.value = number + 1
+            if number >= len(batches):
+                break
+            send.send({index: render_feed_files(feeds[index], ctx) for index in batches[number]})
+        send.close()
+    except BaseException:  # the parent renders what is missing, and shows any error itself
+        os._exit(1)
 
 
 def render_feed_files(feed: Feed[Article], ctx: RenderContext) -> dict[str, bytes]:

@@ -7,6 +7,7 @@ an in-memory one that keeps nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -129,10 +130,16 @@ def parse_files(
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     done = 0
     try:
-        with forking():  # map forks every worker at once (the fork start method)
-            results = pool.map(
-                _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
-            )
+        # Frozen, the parent's objects are never walked by a worker's collector
+        # (which would copy each page of them a worker shares).
+        gc.freeze()
+        try:
+            with forking():  # map forks every worker at once (the fork start method)
+                results = pool.map(
+                    _parse_chunk, chunks, [max_bytes] * count, [now_ns] * count, [encode] * count
+                )
+        finally:
+            gc.unfreeze()
         for rows in results:
             done += 1
             yield rows

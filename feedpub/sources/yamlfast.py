@@ -317,9 +317,8 @@ def _budget_left(value: object, depth: int, budget: int) -> int:
         if depth >= MAX_YAML_DEPTH:
             return -1
         budget -= 2 * len(value)  # type: ignore[arg-type]
-        for key in value:  # type: ignore[attr-defined]
-            if key.__class__ is not str or not _text_is_text(key):
-                return -1
+        if not _keys_are_text(tuple(value)):  # type: ignore[arg-type]
+            return -1
     elif kind is list:
         items = value
         if depth >= MAX_YAML_DEPTH:
@@ -347,6 +346,13 @@ def _budget_left(value: object, depth: int, budget: int) -> int:
             if budget < 0:
                 return -1
     return budget
+
+
+@functools.lru_cache(maxsize=256)
+def _keys_are_text(keys: tuple[object, ...]) -> bool:
+    """Whether every key is text that YAML 1.1 reads as text. Cached: the mappings
+    of a site's files (the front matter, a provider, an image) repeat their keys."""
+    return all(key.__class__ is str and _text_is_text(key) for key in keys)
 
 
 def _key_lines(block: str, data: dict[str, object]) -> dict[str, int] | None:
