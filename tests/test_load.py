@@ -221,3 +221,19 @@ def test_an_article_key_quotes_its_name_as_quote_does(name: str, dated: bool) ->
     stem = f"{day}-{name}" if dated else name
     key = _article_key(f"/site/{stem}.md", datetime(2023, 1, 2, tzinfo=UTC))
     assert key == f"{day}:{quote(os.fsencode(name), safe='-._~!$()*+,;=:@')}"
+
+
+def test_loading_leaves_the_cyclic_collector_as_it_found_it(
+    write_article: Callable[..., Path],
+) -> None:
+    import gc
+
+    folder = write_article("2024-05-01-a.md").parent
+    was = gc.isenabled()
+    try:
+        for state in (True, False):
+            (gc.enable if state else gc.disable)()
+            assert len(load_sources([folder], 1 << 20).articles) == 1
+            assert gc.isenabled() is state
+    finally:
+        (gc.enable if was else gc.disable)()
