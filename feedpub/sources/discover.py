@@ -235,6 +235,68 @@ def list_sources(sources: Sequence[Path], progress: Progress | None = None) -> L
     )
 
 
+def relist(
+    sources: Sequence[Path],
+    stored: Mapping[str, bytes],
+    notes: Sequence[Sequence[str]],
+    changed: Iterable[Path],
+) -> Listing | None:
+    """The listing ``stored`` (``Listing.stamps()`` of the last build) with only ``changed``
+    looked at again: what a file watcher's events allow instead of a walk of every folder.
+
+    ``notes`` are the last listing's. None when a change is not one of a plain article
+    file in a folder already listed (a new folder, a taxonomy file...): list it all then.
+    """
+    listed_ns = time.time_ns()
+    keys: dict[str, str] = {}  # folder prefix → its stamp key
+    for key in stored:
+        source, kind, prefix = key.split(":", 2)
+        if kind == "articles" and int(source) < len(sources):
+            keys.setdefault(prefix, key)
+    wanted: dict[str, dict[str, str | None]] = {}
+    for path in changed:
+        parent, name = os.path.split(os.path.abspath(path))
+        found = keys.get(parent + os.sep) or keys.get(os.path.relpath(parent) + os.sep)
+        if found is None or name.startswith(".") or not name.lower().endswith(ARTICLE_SUFFIXES):
+            return None
+        try:
+            info = os.stat(path, follow_symlinks=False)
+        except FileNotFoundError:
+            wanted.setdefault(found, {})[name] = None
+            continue
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        wanted.setdefault(found, {})[name] = f"{name}/{info.st_size}/{info.st_mtime_ns}"
+    result: list[ListedFolder] = []
+    racy: list[tuple[int, int]] = []
+    for key, data in stored.items():
+        source, kind, prefix = key.split(":", 2)
+        entries = decode_entries(data)
+        if kind == "articles" and key in wanted:
+            updates = wanted[key]
+            kept = [e for e in entries if e.rsplit("/", 2)[0] not in updates]
+            entries = kept + sorted(e for e in updates.values() if e is not None)
+        relisted = ListedFolder(int(source), prefix, [], kind == "taxonomy")
+        for index, entry in enumerate(entries):
+            if entry.endswith(UNTRUSTED):
+                entry = entry[: -len(UNTRUSTED)]
+                racy.append((len(result), index))
+            elif kind == "articles" and int(entry.rsplit("/", 1)[1]) > listed_ns - RACY_NS:
+                racy.append((len(result), index))
+            relisted.entries.append(entry)
+        result.append(relisted)
+    site_roots = tuple(s if (s / "_news").is_dir() else None for s in sources)
+    return Listing(
+        tuple(result),
+        site_roots,
+        tuple(tuple(n) for n in notes),
+        listed_ns,
+        tuple(racy),
+    )
+
+
 def check_source(source: Path) -> os.stat_result:
     """The stat of a source that can be one: a folder, or a single article file.
 
