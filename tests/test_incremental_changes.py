@@ -248,3 +248,45 @@ def test_applied_changes_write_what_grouping_everything_again_writes(
         assert output_of(applied_config.out) == output_of(full_config.out), history
         assert told(report) == told(expected), history
     assert applied >= 3, history
+
+
+def stamps(site: Site) -> dict[Path, tuple[int, bytes]]:
+    return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in site.files()}
+
+
+def test_a_build_told_which_files_changed_writes_what_a_listing_finds(tmp_path: Path) -> None:
+    """``changed`` (a watcher's events) stands in for listing every folder."""
+    site = Site(tmp_path, random.Random(7))
+    told_config = config_for(tmp_path, "told")
+    listed_config = config_for(tmp_path, "listed")
+    build(told_config, NOW, workers=1)
+    build(listed_config, NOW, workers=1)
+    before = stamps(site)
+    history = []
+    for _ in range(8):
+        history.append(site.step())
+        after = stamps(site)
+        changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+        before = after
+        report = build(told_config, NOW, workers=1, changed=changed)
+        expected = build(listed_config, NOW, workers=1)
+        assert output_of(told_config.out) == output_of(listed_config.out), history
+        assert told(report) == told(expected), history
+    # The record of what was listed stays true: a build that lists everything finds no change.
+    assert build(told_config, NOW, workers=1).skipped
+
+
+def test_a_change_outside_the_listed_folders_lists_everything(tmp_path: Path) -> None:
+    site = Site(tmp_path, random.Random(3))
+    config = config_for(tmp_path, "told")
+    build(config, NOW, workers=1)
+    folder = site.news / "2024"
+    folder.mkdir()
+    new = folder / "nested.md"
+    new.write_text(site.text(999, topics=["AI"], provider=1), encoding="utf-8")
+    report = build(config, NOW, workers=1, changed=[new])
+    assert report.files_read == len(site.files()) + 1  # the nested file was listed
+    listed = config_for(tmp_path, "listed")
+    expected = build(listed, NOW, workers=1)
+    assert output_of(config.out) == output_of(listed.out)
+    assert told(report) == told(expected)
