@@ -33,8 +33,8 @@ from .output import outputs_present
 from .progress import GROUP
 from .progress import Progress as StepProgress
 from .report import BuildReport, report_from_json
-from .sources import Scan, check_source, load_scanned, parser_fingerprint, scan_sources
-from .sources.discover import Listing, list_sources, scan_listing
+from .sources.discover import Listing, Scan, check_source, list_sources, scan_listing, scan_sources
+from .sources.version import parser_fingerprint
 from .store import ArticleCache, State
 from .store.builds import finish_build, last_build, last_report_of, start_build
 from .store.published import record_stamps, stored_stamps
@@ -156,6 +156,8 @@ def _build_locked(
             config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
         )
     if report is None:
+        from .sources.loader import load_scanned
+
         scan = scan_listing(listing)
         cache = ArticleCache(state, parser)
         loaded = load_scanned(
@@ -285,6 +287,7 @@ def check_site_links(
         ConfigError, SourceError, StateError: as ``build``.
     """
     from .links import check_links
+    from .sources.loader import load_scanned
 
     _require_sources(config)
 
