@@ -557,7 +557,9 @@ def _write(
             if row.provider is not None:
                 keys.append(f"providers/{row.provider}")
             for key in keys:
-                touched.setdefault(key, []).append(change)
+                held = touched.setdefault(key, [])
+                if not held or held[-1] is not change:  # a story in a feed before and after
+                    held.append(change)
     taxonomy = record.taxonomy()
     items: dict[str, list[tuple[str, int | None]]] = {}
     for entry in record.feeds:

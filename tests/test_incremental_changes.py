@@ -19,11 +19,12 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from feedpub.config import Config
+from feedpub.config import Config, FeedPolicy
 from feedpub.publish import build
 from tests.conftest import BASE_URL
 from tests.test_incremental import NOW
@@ -217,8 +218,8 @@ class Site:
         return ", ".join(self.rng.choice(changes)() for _ in range(self.rng.randrange(1, 3)))
 
 
-def config_for(root: Path, name: str) -> Config:
-    return Config(
+def config_for(root: Path, name: str, settings: str = "plain") -> Config:
+    config = Config(
         sources=(root / "site", root / "extra"),
         out=root / name / "out",
         base_url=BASE_URL,
@@ -226,15 +227,29 @@ def config_for(root: Path, name: str) -> Config:
         max_items=6,
         allow_shrink=True,
     )
+    if settings == "drafts and quality":
+        return replace(config, include_drafts=True, min_quality=30)
+    if settings == "policies":
+        return replace(
+            config,
+            topics={"Space": FeedPolicy(max_items=2), "climate": FeedPolicy(enabled=False)},
+            providers={"p1.example": FeedPolicy(min_quality=50, title="One")},
+        )
+    return config
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(
+    ("seed", "settings"),
+    [(seed, "plain") for seed in range(6)]
+    + [(seed, "drafts and quality") for seed in range(6, 9)]
+    + [(seed, "policies") for seed in range(9, 12)],
+)
 def test_applied_changes_write_what_grouping_everything_again_writes(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, settings: str
 ) -> None:
     site = Site(tmp_path, random.Random(seed))
-    applied_config = config_for(tmp_path, "applied")
-    full_config = config_for(tmp_path, "full")
+    applied_config = config_for(tmp_path, "applied", settings)
+    full_config = config_for(tmp_path, "full", settings)
     history = ["first build"]
     build(applied_config, NOW, workers=1)
     build(full_config, NOW, workers=1, full=True)
