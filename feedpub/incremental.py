@@ -541,7 +541,8 @@ def _write(
     cores: int,
     ping_hubs: bool,
     progress: Progress | None,
-) -> BuildReport:
+) -> BuildReport | None:
+    """Select the touched feeds again and write the site; None if one would be empty."""
     from .guard import check_shrink
     from .output import last_feed_folders
     from .render.site import subscriptions
@@ -586,6 +587,8 @@ def _write(
                 ):
                     counted += step
         entry["total"] = int(entry["total"]) + counted  # type: ignore[call-overload]
+        if not items[folder]:
+            return None  # an empty feed is dated by the site's newest story: the full way
         entry["items"] = [[path, when] for path, when in items[folder]]
     paths = sorted({str(p) for entry in record.feeds for p, _ in entry["items"]})  # type: ignore[attr-defined]
     heads = cache.cached(paths, False)
