@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
@@ -32,9 +33,11 @@ from .output import outputs_present
 from .progress import GROUP
 from .progress import Progress as StepProgress
 from .report import BuildReport, report_from_json
-from .sources import Scan, check_source, load_scanned, parser_fingerprint, scan_sources
+from .sources.discover import Listing, Scan, check_source, list_sources, scan_listing, scan_sources
+from .sources.version import parser_fingerprint
 from .store import ArticleCache, State
 from .store.builds import finish_build, last_build, last_report_of, start_build
+from .store.published import record_stamps, stored_stamps
 from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
@@ -64,6 +67,8 @@ def build(
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
     on_wait: Callable[[float], None] | None = None,
+    full: bool = False,
+    changed: Sequence[Path] | None = None,
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
@@ -76,7 +81,11 @@ def build(
     deploy does, once they are uploaded. ``progress`` hears how the long steps
     go (scan, parse, group, render, write: see ``feedpub.progress``); ``on_wait``
     is told, with ``wait``, when another run holds the output folder and this
-    one starts waiting for it.
+    one starts waiting for it. With ``full``, every story is grouped again even
+    if only a few files changed (incremental.py), and a build runs even if none
+    did. ``changed`` lists every file added, modified or deleted since the last
+    build (a file watcher's events): only they are looked at, any other file is
+    taken as the last build saw it.
 
     Raises:
         ConfigError: no source is configured.
@@ -93,7 +102,9 @@ def build(
     with output_lock(config.out, wait, on_wait):
         report, notes = _with_state(
             config,
-            lambda state: _build_locked(config, now, state, workers, links, ping_hubs, progress),
+            lambda state: _build_locked(
+                config, now, state, workers, links, ping_hubs, progress, full, changed
+            ),
         )
     return replace(report, warnings=(*notes, *report.warnings)) if notes else report
 
@@ -106,22 +117,91 @@ def _build_locked(
     links: LinkReport | None,
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
+    full: bool = False,
+    changed: Sequence[Path] | None = None,
 ) -> BuildReport:
-    scan = scan_sources(config.sources, progress)
-    fingerprint = _build_fingerprint(config, scan)
-    if links is None:  # link states change with time: always look
-        unchanged = _unchanged_build(config, state, fingerprint, now)
-        if unchanged is not None:
-            return unchanged
+    parser = parser_fingerprint(config.max_file_bytes)
+    fingerprint = _build_fingerprint(config, parser)
+    last_fingerprint, _ = last_build(state)
+    stored = stored_stamps(state)
+    listing = None
+    if changed is not None and not full and last_fingerprint == fingerprint:
+        listing = _relisted(config, state, stored, changed)
+    if listing is None:
+        listing = list_sources(config.sources, progress)
+    changes = listing.changes_since(stored)
+    pending = None
+    # Link states change with time: a build that checks them always looks. Changes
+    # apply only on top of a finished build of these settings (a killed one may have
+    # cached files it never published).
+    if links is None and not full and changes is not None and last_fingerprint == fingerprint:
+        if changes:
+            from .incremental import read_changes
+
+            pending = read_changes(config, state, changes, progress)
+        if not changes or (pending is not None and pending.unchanged):
+            unchanged = _unchanged_build(config, state, fingerprint, now)
+            if unchanged is not None:
+                if pending is not None:  # fresh files, proved unchanged
+                    pending.keep_touched()
+                    record_stamps(state, listing.stamps())
+                return unchanged
     start_build(state)
     cores = workers or os.cpu_count() or 1
-    cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
-    loaded = load_scanned(
-        scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
-    )
-    report = _stages(config, now, state, cache, loaded, cores, links, ping_hubs, progress)
+    report = None
+    if pending is not None:
+        from .incremental import build_changes
+
+        report = build_changes(
+            config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
+        )
+    if report is None:
+        from .sources.loader import load_scanned
+
+        scan = scan_listing(listing)
+        cache = ArticleCache(state, parser)
+        loaded = load_scanned(
+            scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
+        )
+        report = _stages(
+            config,
+            now,
+            state,
+            cache,
+            loaded,
+            cores,
+            links,
+            ping_hubs,
+            progress,
+            Recording(fingerprint, listing, scan),
+        )
+    record_stamps(state, listing.stamps())
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
+
+
+def _relisted(
+    config: Config, state: State, stored: dict[str, bytes], changed: Sequence[Path]
+) -> Listing | None:
+    """The last listing with only the ``changed`` files looked at again, if it can be."""
+    from .incremental import Snapshot
+    from .sources.discover import relist
+    from .store.published import snapshot
+
+    text = snapshot(state)
+    record = Snapshot.from_json(text) if text else None
+    if record is None or not stored:
+        return None
+    return relist(config.sources, stored, record.walk_notes, changed)
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What a full build keeps for the next one to apply changes to (incremental.py)."""
+
+    fingerprint: str
+    listing: Listing
+    scan: Scan
 
 
 def _stages(
@@ -134,26 +214,30 @@ def _stages(
     links: LinkReport | None,
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
+    recording: Recording | None = None,
 ) -> BuildReport:
     """Links → group → guard → render → write → record: the part of a build that changes files."""
     from .editorial.excerpts import excerpts_of, needs_excerpts
-    from .group import group_articles
+    from .group import group_with_taxonomy
     from .guard import check_shrink
+    from .incremental import record_build
     from .output import last_feed_folders
     from .render.site import subscriptions
     from .selection import apply_link_policy
+    from .store.published import forget_published
     from .write import write_site
 
     if progress is not None:
         progress(GROUP, 0, len(loaded.articles))
     dead_links: tuple[DeadLinkStory, ...] = ()
+    unlinked = loaded
     if links is not None:
         results = {r.url: r for r in links.results}
         kept, dead_links = apply_link_policy(loaded.articles, results, config.links)
         loaded = replace(loaded, articles=kept)
     if needs_excerpts(config):  # keywords are matched in the excerpt too
         loaded = replace(loaded, excerpts=excerpts_of(loaded.articles, cache))
-    selection = group_articles(loaded, config, now)
+    selection, taxonomy = group_with_taxonomy(loaded, config, now)
     check_shrink(
         config,
         last_report_of(state, str(config.out)),
@@ -162,6 +246,20 @@ def _stages(
         len(selection.articles),
     )
     report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress)
+    if recording is not None and links is None and config.state is not None:
+        record_build(
+            state,
+            config,
+            recording.fingerprint,
+            recording.listing,
+            recording.scan,
+            unlinked,
+            selection,
+            taxonomy,
+            now,
+        )
+    else:  # dead links left out: the next build (without a check) starts afresh
+        forget_published(state)
     return replace(
         report,
         files_read=loaded.files_read,
@@ -189,6 +287,7 @@ def check_site_links(
         ConfigError, SourceError, StateError: as ``build``.
     """
     from .links import check_links
+    from .sources.loader import load_scanned
 
     _require_sources(config)
 
@@ -240,8 +339,10 @@ def _require_sources(config: Config) -> None:
         check_source(source)
 
 
-def _build_fingerprint(config: Config, scan: Scan) -> str:
-    return hashlib.sha1(f"{__version__}\0{config!r}\0{scan.fingerprint()}".encode()).hexdigest()
+def _build_fingerprint(config: Config, parser: str) -> str:
+    """Changes with any setting, the version and the parser: a build made under others
+    vouches for nothing (the listing of the files is compared on its own)."""
+    return hashlib.sha1(f"{__version__}\0{parser}\0{config!r}".encode()).hexdigest()
 
 
 def _unchanged_build(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -211,7 +210,7 @@ def _render_taken(
             send.send({index: render_feed_files(feeds[index], ctx) for index in batches[number]})
         send.close()
     except BaseException:  # the parent renders what is missing, and shows any error itself
-        os._exit(1)
+        raise SystemExit(1) from None
 
 
 def render_feed_files(feed: Feed[Article], ctx: RenderContext) -> dict[str, bytes]:

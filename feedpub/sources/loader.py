@@ -22,12 +22,11 @@ from ..progress import PARSE, Progress
 from .discover import Scan, SourceFile, scan_sources
 from .fields import parse_article
 from .read import decode_text, read_bytes
+from .version import PARSER_VERSION
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-# Bump when loading changes what an article holds: every cached result is parsed again.
-PARSER_VERSION = 4  # 4: related stories keep their date
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 400
@@ -54,12 +53,13 @@ class ParseCache(Protocol[Row]):
         ...
 
     def store(
-        self, files: Sequence[SourceFile], rows: Sequence[Row], skip_drafts: bool
+        self, rows: Sequence[Row], skip_drafts: bool, files: Sequence[SourceFile] | None = None
     ) -> list[FileOutcome]:
-        """Keep fresh results (the rows of ``files``); returns them as outcomes, in order.
+        """Keep fresh results; returns them as outcomes, in order.
 
-        An outcome's article names its file by ``files``' own display name
-        (one string per file, not two); its ``sha1`` may be left empty.
+        Given the ``files`` the rows are of, an outcome's article names its file
+        by their own display name (one string per file, not two), and its
+        ``sha1`` may be left empty.
         """
         ...
 
@@ -72,11 +72,6 @@ class ParseCache(Protocol[Row]):
     def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
         """Whole articles for light ones, keyed by path."""
         ...
-
-
-def parser_fingerprint(max_file_bytes: int) -> str:
-    """Results made under another parser version or size limit are parsed again."""
-    return f"v{PARSER_VERSION}:max={max_file_bytes}"
 
 
 def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
@@ -261,16 +256,16 @@ def _load_scanned(
     for rows in parse_files(to_parse, max_file_bytes, workers, now_ns, cache.encoder):
         files = to_parse[done : done + len(rows)]
         done += len(rows)
-        for file, outcome in zip(files, cache.store(files, rows, skip_drafts), strict=True):
+        for file, outcome in zip(files, cache.store(rows, skip_drafts, files), strict=True):
             for earlier in listed:  # the scan's files before this one are cache hits
                 if earlier is file:
                     break
-                gathered.add(hits[earlier.display])
-            gathered.add(outcome)
+                gathered.add(earlier.display, hits[earlier.display])
+            gathered.add(file.display, outcome)
         if progress is not None:
             progress(PARSE, done, len(to_parse))
     for rest in listed:
-        gathered.add(hits[rest.display])
+        gathered.add(rest.display, hits[rest.display])
     cache.forget_others(f.display for f in scan.files)
     return LoadResult(
         articles=tuple(gathered.articles),
@@ -280,27 +275,30 @@ def _load_scanned(
         files_read=len(scan.files),
         notes=tuple(gathered.notes),
         drafts_skipped=gathered.drafts_skipped,
+        file_notes=tuple(gathered.file_notes),
     )
 
 
 class _Gathered:
     """The outcomes of a load, gathered in the scan's order."""
 
-    __slots__ = ("articles", "drafts_skipped", "notes", "rejections")
+    __slots__ = ("articles", "drafts_skipped", "file_notes", "notes", "rejections")
 
     def __init__(self, notes: list[str]) -> None:
         self.articles: list[ArticleHead] = []
         self.rejections: list[Rejection] = []
         self.notes = notes
+        self.file_notes: list[tuple[str, str]] = []
         self.drafts_skipped = 0
 
-    def add(self, outcome: FileOutcome) -> None:
+    def add(self, display: str, outcome: FileOutcome) -> None:
         if outcome.article is not None:
             self.articles.append(outcome.article)
         if outcome.rejection is not None:
             self.rejections.append(outcome.rejection)
         if outcome.notes:
             self.notes.extend(outcome.notes)
+            self.file_notes.extend((display, note) for note in outcome.notes)
         self.drafts_skipped += outcome.draft_skipped
 
 
@@ -320,7 +318,10 @@ class _NoCache:
         return {}, list(files), []
 
     def store(
-        self, files: Sequence[SourceFile], rows: Sequence[LoadedFile], skip_drafts: bool
+        self,
+        rows: Sequence[LoadedFile],
+        skip_drafts: bool,
+        files: Sequence[SourceFile] | None = None,
     ) -> list[FileOutcome]:
         outcomes = []
         for loaded in rows:

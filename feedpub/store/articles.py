@@ -207,11 +207,17 @@ class ArticleCache:
 
     @guarded
     def store(
-        self, stamps: Sequence[FileStamp], rows: Sequence[ArticleRow], skip_drafts: bool
+        self,
+        rows: Sequence[ArticleRow],
+        skip_drafts: bool,
+        stamps: Sequence[FileStamp] | None = None,
     ) -> list[FileOutcome]:
-        """Record fresh parse results (made by ``encoder``, one per stamp); returns them
-        as outcomes, whose articles take their path from the stamps and whose ``sha1``
-        is left empty (a file just parsed needs no hash compared)."""
+        """Record fresh parse results (made by ``encoder``); returns them as outcomes.
+
+        Given the ``stamps`` of the rows' files, the articles take their path
+        from the stamps (one string per file, not two) and the outcomes' ``sha1``
+        is left empty: a file just parsed needs no hash compared.
+        """
         with self.state.transaction() as db:
             db.executemany(
                 f"INSERT OR REPLACE INTO articles ({_COLUMNS}, payload) "
@@ -221,6 +227,8 @@ class ArticleCache:
         reader = self._readers.get(skip_drafts)
         if reader is None:
             reader = self._readers[skip_drafts] = _RowReader(skip_drafts)
+        if stamps is None:
+            return [reader.read(row) for row in rows]
         pairs = zip(stamps, rows, strict=True)
         return [reader.read(row, stamp.display, "") for stamp, row in pairs]
 
@@ -248,6 +256,27 @@ class ArticleCache:
         return len(gone)
 
     @guarded
+    def cached(self, paths: Sequence[str], skip_drafts: bool) -> dict[str, FileOutcome]:
+        """The cached outcomes of ``paths`` (those with a row of this parser), by path."""
+        reader = _RowReader(skip_drafts)
+        found: dict[str, FileOutcome] = {}
+        for start in range(0, len(paths), 500):  # SQLite caps the number of parameters
+            chunk = list(paths[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.state.connection.execute(
+                f"SELECT {_COLUMNS} FROM articles WHERE fingerprint = ? AND path IN ({marks})",
+                (self.fingerprint, *chunk),
+            ):
+                found[row[0]] = reader.read(row)
+        return found
+
+    @guarded
+    def forget(self, paths: Sequence[str]) -> None:
+        """Drop the rows of files that are gone."""
+        with self.state.transaction() as db:
+            db.executemany("DELETE FROM articles WHERE path = ?", [(p,) for p in paths])
+
+    @guarded
     def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
         """Whole articles (head and body) for light ones, keyed by path."""
         wanted = {a.path: a for a in articles}
@@ -261,6 +290,11 @@ class ArticleCache:
             ):
                 whole[path] = wanted[path].with_body(decode_body(body))
         return whole
+
+
+def outcome_of_row(row: ArticleRow, skip_drafts: bool) -> FileOutcome:
+    """What the cache will give back for a row (before or without storing it)."""
+    return _RowReader(skip_drafts).read(row)
 
 
 # The values of an ArticleRow but its body, as SQLite hands them over.
