@@ -41,6 +41,7 @@ costs about a tenth of a second of start-up per rebuild.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -304,6 +305,57 @@ def build_in_process(options: Sequence[str], changed: frozenset[Path] | None = N
     """
     command = [sys.executable, "-m", "feedpub", "build", *options, *changed_options(changed)]
     return subprocess.run(command, stdin=subprocess.DEVNULL, check=False).returncode
+
+
+class BuildAhead:
+    """``build_in_process``, with each process started one build ahead.
+
+    ``start`` (called when the last build has ended) starts the next build's
+    process (``feedpub.cli.buildahead``), which imports feedpub and its
+    libraries and waits: a rebuild then costs no interpreter start-up and no
+    imports. It is still a new process per build, reading the config when the
+    build starts. ``close`` ends the waiting one.
+    """
+
+    def __init__(self, options: Sequence[str]) -> None:
+        self._options = list(options)
+        self._next: subprocess.Popen[bytes] | None = None
+
+    @property
+    def waiting(self) -> int | None:
+        """The process id of the next build's process, if one is started."""
+        return self._next.pid if self._next is not None else None
+
+    def start(self) -> None:
+        """Start the next build's process, unless one is waiting."""
+        if self._next is not None and self._next.poll() is not None:
+            if self._next.stdin is not None:  # died waiting (killed): its pipe goes too
+                self._next.stdin.close()
+            self._next = None
+        if self._next is None:
+            self._next = subprocess.Popen(
+                [sys.executable, "-m", "feedpub.cli.buildahead"], stdin=subprocess.PIPE
+            )
+
+    def run(self, changed: frozenset[Path] | None = None) -> int:
+        """Build (told ``changed``, see ``changed_options``); return the exit code."""
+        self.start()
+        process, self._next = self._next, None
+        assert process is not None and process.stdin is not None
+        options = [*self._options, *changed_options(changed)]
+        try:
+            with process.stdin:
+                process.stdin.write(json.dumps(options).encode() + b"\n")
+        except BrokenPipeError:  # it died waiting (killed): build the slow way
+            process.wait()
+            return build_in_process(self._options, changed)
+        return process.wait()
+
+    def close(self) -> None:
+        if self._next is not None and self._next.stdin is not None:
+            self._next.stdin.close()  # end of input: it exits without building
+            self._next.wait()
+            self._next = None
 
 
 # Polling: only where file events cannot be had.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from feedpub.config import Config, load_config
 from feedpub.errors import FeedpubError
 from feedpub.watch import (
     MAX_CHANGED,
+    BuildAhead,
     EventFeed,
     build_in_process,
     classify,
@@ -71,6 +73,7 @@ class Rebuilds:
     """Each rebuild the watcher asked for (the changed files, None for a full build)."""
 
     config_path: Path
+    builder: BuildAhead
     asked: list[frozenset[Path] | None] = field(default_factory=list)
     codes: list[int] = field(default_factory=list)
     errors: list[FeedpubError] = field(default_factory=list)
@@ -79,9 +82,10 @@ class Rebuilds:
     def __call__(self, _: Config, changed: frozenset[Path] | None) -> None:
         with self.lock:
             self.asked.append(changed)  # before building: a test may see the feed at once
-        code = build_in_process(["--config", str(self.config_path), "--quiet"], changed)
+        code = self.builder.run(changed)
         with self.lock:
             self.codes.append(code)
+        self.builder.start()
 
     def finished(self) -> int:
         with self.lock:
@@ -95,7 +99,8 @@ def watching(config_path: Path, *, all_good: bool = True) -> Iterator[Rebuilds]:
     config = load_config(config_path)
     feed = EventFeed(plan_watch(config, also))
     assert main(["build", "--config", str(config_path), "--quiet"]) == 0
-    rebuilds = Rebuilds(config_path)
+    rebuilds = Rebuilds(config_path, BuildAhead(["--config", str(config_path), "--quiet"]))
+    rebuilds.builder.start()
     stop = threading.Event()
     watcher = threading.Thread(
         target=watch_and_build,
@@ -108,6 +113,7 @@ def watching(config_path: Path, *, all_good: bool = True) -> Iterator[Rebuilds]:
     finally:
         stop.set()
         watcher.join(timeout=TIMEOUT)
+        rebuilds.builder.close()
     assert not watcher.is_alive()
     if all_good:
         assert set(rebuilds.codes) <= {0}, rebuilds.codes
@@ -276,7 +282,7 @@ def test_polling_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
     config = load_config(config_path)
     since = snapshot_config(config)
     assert main(["build", "--config", str(config_path), "--quiet"]) == 0
-    rebuilds = Rebuilds(config_path)
+    rebuilds = Rebuilds(config_path, BuildAhead(["--config", str(config_path), "--quiet"]))
     built = threading.Event()
 
     def rebuild(config: Config, changed: frozenset[Path] | None) -> None:
@@ -299,6 +305,7 @@ def test_polling_rebuilds_when_an_article_changes(tmp_path: Path) -> None:
     finally:
         stop.set()
         watcher.join(timeout=TIMEOUT)
+        rebuilds.builder.close()
     assert rebuilds.codes == [0] and rebuilds.asked == [None] and rebuilds.errors == []
     assert "Fresh" in feed_text(config_path)
     assert not watcher.is_alive()
@@ -351,3 +358,36 @@ def test_the_plan_never_watches_the_output(tmp_path: Path, layout: str) -> None:
     assert not any(p == out or p.is_relative_to(out) for p in plan.deep + plan.flat)
     assert not any(out.is_relative_to(p) for p in plan.deep), "no deep watch holds the output"
     assert config_path.resolve().parent in plan.flat
+
+
+def test_a_build_started_ahead_builds_when_told_and_ends_quietly_when_not(tmp_path: Path) -> None:
+    config_path = write_site(tmp_path)
+    out = load_config(config_path).out
+    story = tmp_path.resolve() / "site" / "_news" / "2024-05-02-story-1.md"
+    builder = BuildAhead(["--config", str(config_path), "--quiet"])
+    builder.start()
+    waiting = builder.waiting
+    save(story, article_text(title="Built ahead", url="https://a.example/1"))
+    assert builder.run(frozenset({story})) == 0
+    assert "Built ahead" in feed_text(config_path) and builder.waiting is None
+    # The process was the one started ahead; the next one, told nothing, builds nothing.
+    assert waiting is not None and not Path(f"/proc/{waiting}").exists()
+    builder.start()
+    (out / "rss.xml").unlink()
+    builder.close()
+    assert not (out / "rss.xml").exists() and builder.waiting is None
+
+
+def test_a_build_started_ahead_that_died_is_replaced(tmp_path: Path) -> None:
+    config_path = write_site(tmp_path)
+    builder = BuildAhead(["--config", str(config_path), "--quiet"])
+    builder.start()
+    assert builder.waiting is not None
+    pid = builder.waiting
+    os.kill(pid, signal.SIGKILL)
+    stat = Path(f"/proc/{pid}/stat")
+    wait_for(lambda: stat.read_text().split(") ")[1].startswith("Z"), "the process dead")
+    assert builder.run() == 0  # seen dead: a new process builds
+    assert builder.waiting is None
+    assert "Story 2" in feed_text(config_path)
+    builder.close()

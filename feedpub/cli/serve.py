@@ -118,6 +118,8 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         stop.set()
         server.server_close()
+        if watcher is not None:
+            watcher.join(timeout=30)  # a build under way ends first
     return EXIT_OK
 
 
@@ -134,8 +136,8 @@ def _start_watching(
     Watching starts before the first build, so a save made while it runs is not missed.
     """
     from ..watch import (
+        BuildAhead,
         EventFeed,
-        build_in_process,
         plan_watch,
         poll_and_build,
         snapshot_config,
@@ -145,11 +147,15 @@ def _start_watching(
     options = [*(("--config", str(config_file)) if config_file else ()), "--out", str(config.out)]
     options += ("--base-url", config.base_url) if args.base_url is not None else ()
 
+    builder = BuildAhead(options)  # a new process per build: see feedpub/watch.py
+
     def rebuild(_: Config, changed: frozenset[Path] | None) -> None:
         print("sources changed: rebuilding", file=sys.stderr, flush=True)
-        code = build_in_process(options, changed)  # a new process: see feedpub/watch.py
+        code = builder.run(changed)
         done = "rebuilt" if code in (EXIT_OK, EXIT_REJECTED) else f"rebuild failed ({code})"
         print(f"sources changed: {done}", file=sys.stderr, flush=True)
+        if not stop.is_set():
+            builder.start()  # the next build's process, ready before it is needed
 
     def load() -> Config:
         return resolve_config(args)
@@ -185,12 +191,20 @@ def _start_watching(
             feed=feed,
         )
     # The first build runs as a process too: this one already runs the event threads.
-    code = build_in_process(options)
+    code = builder.run()
     if code not in (EXIT_OK, EXIT_REJECTED):
         if feed is not None:
             feed.close()
         return code, None
-    return code, threading.Thread(target=target, daemon=True, name="feedpub-watch")
+    builder.start()
+
+    def watch() -> None:
+        try:
+            target()
+        finally:
+            builder.close()
+
+    return code, threading.Thread(target=watch, daemon=True, name="feedpub-watch")
 
 
 def _preview_base_url(config: Config, *, from_flag: bool) -> str:
