@@ -122,10 +122,14 @@ class Changes:
 def classify(
     events: Iterable[tuple[int, str]], config: Config, also_watch: Iterable[Path] = ()
 ) -> Changes:
-    """Sort file events (``watchfiles`` change codes and paths) into what the build needs."""
+    """Sort file events (``watchfiles`` change codes and paths) into what the build needs.
+
+    Article paths are spelled as the config spells their source (events name
+    real paths), so the build knows them as the files it lists.
+    """
     events = set(events)
     configs = {path.resolve() for path in also_watch}
-    sources = [source.resolve() for source in config.sources]
+    sources = [(source.resolve(), source) for source in config.sources]
     out, state = config.out.resolve(), config.state.resolve() if config.state else None
     added = {path for change, path in events if change == _ADDED}
     articles: set[Path] = set()
@@ -138,38 +142,41 @@ def classify(
         if path == state or path.is_relative_to(out):
             continue
         match _meaning(path, change, sources, came_and_went=name in added):
-            case "article":
-                articles.add(path)
-            case "full":
+            case ("article", spelled):
+                articles.add(spelled)
+            case ("full", _):
                 full = True
     if len(articles) > MAX_CHANGED:
         full = True
     return Changes(frozenset(articles), full, reload)
 
 
-def _meaning(path: Path, change: int, sources: list[Path], *, came_and_went: bool) -> str:
-    """ "article", "full" or "" (nothing the build reads) for one event's path."""
-    for source in sources:
-        if path == source:
-            return "full"  # the source itself replaced or removed
+def _meaning(
+    path: Path, change: int, sources: list[tuple[Path, Path]], *, came_and_went: bool
+) -> tuple[str, Path]:
+    """ "article", "full" or "" (nothing the build reads) for one event's path, and the
+    path as the config spells it. ``sources``: each source's real path and spelling."""
+    for source, spelled in sources:
+        if path == source:  # an article file given as a source, or a folder replaced
+            return ("article" if path.name.lower().endswith(ARTICLE_SUFFIXES) else "full"), spelled
         if not path.is_relative_to(source):
             continue
         parts = path.relative_to(source).parts
         if any(part.startswith(".") for part in parts):
-            return ""
+            break
         if (source / "_news").is_dir() or parts[0] == "_news":  # a site root
             if parts[0] == "_data" or (len(parts) == 1 and parts[0] == "_news"):
-                return "full"
+                return "full", path
             if parts[0] != "_news":
-                return ""
+                break
         if path.name.lower().endswith(ARTICLE_SUFFIXES) and not path.is_dir():
-            return "article"
+            return "article", spelled.joinpath(*parts)
         if path.is_dir():
-            return "full"  # a folder came or moved in: no events name its files
+            return "full", path  # a folder came or moved in: no events name its files
         if change == _DELETED and not path.exists() and not came_and_went:
-            return "full"  # perhaps a folder, moved or deleted with its articles
-        return ""
-    return ""
+            return "full", path  # perhaps a folder, moved or deleted with its articles
+        break
+    return "", path
 
 
 class EventFeed:

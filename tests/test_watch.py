@@ -391,3 +391,27 @@ def test_a_build_started_ahead_that_died_is_replaced(tmp_path: Path) -> None:
     assert builder.waiting is None
     assert "Story 2" in feed_text(config_path)
     builder.close()
+
+
+def test_an_article_file_given_as_a_source_is_watched_as_one(tmp_path: Path) -> None:
+    config_path = write_site(tmp_path)
+    story = tmp_path.resolve() / "site" / "_news" / "2024-05-02-story-1.md"
+    config_path.write_text(
+        f'base_url = "https://news.example.org/feeds/"\nsource = ["{story}"]\nout = "public"\n'
+    )
+    with watching(config_path) as rebuilds:
+        (story.parent / "2024-05-01-story-0.md").unlink()  # beside it: not a source
+        save(story, article_text(title="The only one", url="https://a.example/1"))
+        wait_for(lambda: "The only one" in feed_text(config_path), "the edit in the feed")
+    assert rebuilds.asked == [frozenset({story})]
+
+
+def test_changed_articles_are_named_as_the_config_names_their_source(tmp_path: Path) -> None:
+    config_path = write_site(tmp_path)
+    (tmp_path / "linked").symlink_to(tmp_path / "site")
+    config_path.write_text('source = ["linked"]\nout = "public"\n')
+    config = load_config(config_path)
+    real = (tmp_path / "site" / "_news" / "2024-05-01-story-0.md").resolve()
+    found = classify([(2, str(real))], config)
+    assert found.articles == {config.sources[0] / "_news" / "2024-05-01-story-0.md"}
+    assert not found.full
