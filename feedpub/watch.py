@@ -23,8 +23,10 @@ missed or do not name every changed article: the config file or ``_data/``
 changed, a folder appeared, vanished or moved (inotify names the folder, not
 the files in it), a batch names more than ``MAX_CHANGED`` paths (the kernel's
 event queue may have overflowed: watchfiles drops the overflow notice, which
-names no path), or the watcher failed and was restarted. The watchers are
-restarted before such a build, so nothing that happens during it is lost.
+names no path), or the watcher failed. The watchers are started anew before
+such a build when folders may have come or gone, when the config now names
+other folders, or when one failed; so nothing that happens during the build
+goes unseen.
 
 Where inotify cannot be used (no watches left, an unsupported file system), the
 watcher says so once and polls the sources once a second instead
@@ -90,6 +92,8 @@ def plan_watch(config: Config, also_watch: Iterable[Path] = ()) -> WatchPlan:
             flat.append(source.parent)
         elif source.is_dir():
             _plan_folder(source, out, deep, flat)
+        else:  # missing: watch for it to appear
+            flat.append(next(p for p in source.parents if p.is_dir()))
     flat += (path.resolve().parent for path in also_watch)
     return WatchPlan(tuple(dict.fromkeys(deep)), tuple(dict.fromkeys(flat)))
 
@@ -117,6 +121,7 @@ class Changes:
     articles: frozenset[Path]  # article files added, modified or deleted
     full: bool  # something no list of article files describes: rescan everything
     config: bool  # the config file changed: load it again
+    folders: bool  # a folder came, went or moved: watch anew
 
 
 def classify(
@@ -133,7 +138,7 @@ def classify(
     out, state = config.out.resolve(), config.state.resolve() if config.state else None
     added = {path for change, path in events if change == _ADDED}
     articles: set[Path] = set()
-    full = reload = False
+    full = reload = folders = False
     for change, name in events:
         path = Path(name)
         if path in configs:
@@ -146,35 +151,45 @@ def classify(
                 articles.add(spelled)
             case ("full", _):
                 full = True
+            case ("folder", _):
+                full = folders = True
     if len(articles) > MAX_CHANGED:
         full = True
-    return Changes(frozenset(articles), full, reload)
+    return Changes(frozenset(articles), full, reload, folders)
 
 
 def _meaning(
     path: Path, change: int, sources: list[tuple[Path, Path]], *, came_and_went: bool
 ) -> tuple[str, Path]:
-    """ "article", "full" or "" (nothing the build reads) for one event's path, and the
-    path as the config spells it. ``sources``: each source's real path and spelling."""
+    """The meaning of one event's path, and the path as the config spells it.
+
+    "article", "full" (a full build), "folder" (a full build and a new watch)
+    or "" (nothing the build reads). ``sources``: each source's real path and
+    spelling.
+    """
     for source, spelled in sources:
         if path == source:  # an article file given as a source, or a folder replaced
-            return ("article" if path.name.lower().endswith(ARTICLE_SUFFIXES) else "full"), spelled
+            return (
+                "article" if path.name.lower().endswith(ARTICLE_SUFFIXES) else "folder"
+            ), spelled
         if not path.is_relative_to(source):
             continue
         parts = path.relative_to(source).parts
         if any(part.startswith(".") for part in parts):
             break
         if (source / "_news").is_dir() or parts[0] == "_news":  # a site root
-            if parts[0] == "_data" or (len(parts) == 1 and parts[0] == "_news"):
+            if len(parts) == 1 and parts[0] in ("_news", "_data"):
+                return "folder", path
+            if parts[0] == "_data":
                 return "full", path
             if parts[0] != "_news":
                 break
         if path.name.lower().endswith(ARTICLE_SUFFIXES) and not path.is_dir():
             return "article", spelled.joinpath(*parts)
         if path.is_dir():
-            return "full", path  # a folder came or moved in: no events name its files
+            return "folder", path  # a folder came or moved in: no events name its files
         if change == _DELETED and not path.exists() and not came_and_went:
-            return "full", path  # perhaps a folder, moved or deleted with its articles
+            return "folder", path  # perhaps a folder, moved or deleted with its articles
         break
     return "", path
 
@@ -192,6 +207,7 @@ class EventFeed:
     def __init__(self, plan: WatchPlan) -> None:
         from watchfiles._rust_notify import RustNotify
 
+        self.plan = plan
         self.batches: queue.Queue[set[tuple[int, str]] | None] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -279,15 +295,26 @@ def watch_and_build(
                 except FeedpubError as e:  # a half-edited config: report it, keep the last
                     on_error(e)
                     continue
-            if lost or changes.full:
-                # Watch anew first (folders may have come or gone), then rescan everything.
+            plan = plan_watch(config, extra)
+            if lost or changes.folders or plan != feed.plan:
+                # Watch anew before the build, so that nothing it misses goes unseen.
                 feed.close()
-                feed = EventFeed(plan_watch(config, extra))
+                try:
+                    feed = EventFeed(plan)
+                except ServeError as e:  # no inotify watches left, say: poll from now on
+                    on_error(e)
+                    since = snapshot_config(config, extra)
+                    rebuild(config, None)
+                    poll_and_build(
+                        load, rebuild, stop, on_error=on_error, also_watch=extra, since=since
+                    )
+                    return
+            if lost or changes.full:
                 rebuild(config, None)
             elif changes.articles:
                 rebuild(config, changes.articles)
     finally:
-        feed.close()
+        feed.close()  # a second close (after a failed restart) does nothing
 
 
 def changed_options(changed: frozenset[Path] | None) -> list[str]:

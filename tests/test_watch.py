@@ -272,6 +272,11 @@ def test_events_are_sorted_into_what_the_build_needs(tmp_path: Path) -> None:
     # vim's write test: a file created and deleted within one batch is nothing.
     assert sort((added, news / "4913"), (deleted, news / "4913")) == (set(), False, False)
     assert sort((modified, config_path.resolve())) == (set(), True, True)
+    data_edit = classify([(modified, str(tmp_path / "_data" / "topics.yml"))], config, also)
+    assert data_edit.full and not data_edit.folders, "rescan, but the same folders to watch"
+    (news / "sub").mkdir()
+    folder = classify([(added, str(news / "sub"))], config, also)
+    assert folder.full and folder.folders, "a new folder is watched anew"
     many = [(modified, news / f"{i}.md") for i in range(MAX_CHANGED + 1)]
     assert sort(*many)[1], "so many events that some may have been lost"
 
