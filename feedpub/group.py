@@ -98,12 +98,31 @@ def _policy_for(
     return None, None
 
 
+def feed_limits(config: Config, feed: Feed[ArticleHead], name: str) -> tuple[int, int | None]:
+    """``max_items`` and ``min_quality`` of the site's feed, a topic's or a provider's
+    (``name``: the topic's or provider's, which its config table may be keyed by)."""
+    policy = None
+    if feed.kind is FeedKind.TOPIC:
+        policy = _policy_for(config.topics, feed.key, name)[1]
+    elif feed.kind is FeedKind.PROVIDER:
+        policy = _policy_for(config.providers, feed.key, name)[1]
+    limits = _limits(config, policy)
+    return limits.max_items, limits.min_quality
+
+
 def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetime) -> Selection:
     """Select articles and build every feed: the site, each topic, each provider.
 
     Feeds are listed site first, then topics and providers by slug, so output
     order never depends on the file system.
     """
+    return group_with_taxonomy(loaded, config, now)[0]
+
+
+def group_with_taxonomy(
+    loaded: LoadResult[ArticleHead], config: Config, now: datetime
+) -> tuple[Selection, Taxonomy]:
+    """``group_articles``, and the taxonomy the feeds were made with."""
     ready, scheduled = hold_scheduled(loaded.articles, now)
     articles, drafts, duplicates = select_articles(ready, config.include_drafts)
     drafts += loaded.drafts_skipped
@@ -113,7 +132,7 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     taxonomy = build_taxonomy(articles, loaded.topics, loaded.providers)
     warnings = list(taxonomy.warnings)
     # Items show the provider as the taxonomy knows it: one name, a safe key.
-    articles = _resolved(articles, taxonomy)
+    articles = resolved(articles, taxonomy)
 
     site: Feed[ArticleHead] = Feed(
         kind=FeedKind.SITE,
@@ -135,7 +154,7 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
     # only when there is none at all): never 1970, never later than the news.
     undated = _newest(articles) or now
     feeds = [f if f.items or f.updated else replace(f, updated=undated) for f in feeds]
-    return Selection(
+    selection = Selection(
         articles=tuple(articles),
         feeds=tuple(feeds),
         drafts=drafts,
@@ -145,9 +164,10 @@ def group_articles(loaded: LoadResult[ArticleHead], config: Config, now: datetim
         scheduled=len(scheduled),
         next_release=min((a.published for a in scheduled), default=None),
     )
+    return selection, taxonomy
 
 
-def _resolved(articles: Sequence[ArticleHead], taxonomy: Taxonomy) -> list[ArticleHead]:
+def resolved(articles: Sequence[ArticleHead], taxonomy: Taxonomy) -> list[ArticleHead]:
     """Each article with its provider as the taxonomy knows it and its topics' slugs.
 
     Articles share their provider and topics tuples (the cache hands out one

@@ -274,6 +274,8 @@ class LoadResult(Generic[Item]):
     drafts_skipped: int = 0  # drafts counted but not loaded (include_drafts is off)
     # Excerpts by path, for keyword rules, when grouping needs them (light articles have none).
     excerpts: Mapping[str, str] = field(default_factory=dict)
+    # Each note of a file (of ``notes``), with the file's name, in the order of ``notes``.
+    file_notes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

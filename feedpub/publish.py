@@ -33,8 +33,10 @@ from .progress import GROUP
 from .progress import Progress as StepProgress
 from .report import BuildReport, report_from_json
 from .sources import Scan, check_source, load_scanned, parser_fingerprint, scan_sources
+from .sources.discover import Listing, list_sources, scan_listing
 from .store import ArticleCache, State
 from .store.builds import finish_build, last_build, last_report_of, start_build
+from .store.published import record_stamps, stored_stamps
 from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
@@ -107,21 +109,66 @@ def _build_locked(
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
 ) -> BuildReport:
-    scan = scan_sources(config.sources, progress)
-    fingerprint = _build_fingerprint(config, scan)
-    if links is None:  # link states change with time: always look
-        unchanged = _unchanged_build(config, state, fingerprint, now)
-        if unchanged is not None:
-            return unchanged
+    listing = list_sources(config.sources, progress)
+    parser = parser_fingerprint(config.max_file_bytes)
+    fingerprint = _build_fingerprint(config, parser)
+    changes = listing.changes_since(stored_stamps(state))
+    last_fingerprint, _ = last_build(state)
+    pending = None
+    # Link states change with time: a build that checks them always looks. Changes
+    # apply only on top of a finished build of these settings (a killed one may have
+    # cached files it never published).
+    if links is None and changes is not None and last_fingerprint == fingerprint:
+        if changes:
+            from .incremental import read_changes
+
+            pending = read_changes(config, state, changes, progress)
+        if not changes or (pending is not None and pending.unchanged):
+            unchanged = _unchanged_build(config, state, fingerprint, now)
+            if unchanged is not None:
+                if pending is not None:  # fresh files, proved unchanged
+                    pending.keep_touched()
+                    record_stamps(state, listing.stamps())
+                return unchanged
     start_build(state)
     cores = workers or os.cpu_count() or 1
-    cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
-    loaded = load_scanned(
-        scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
-    )
-    report = _stages(config, now, state, cache, loaded, cores, links, ping_hubs, progress)
+    report = None
+    if pending is not None:
+        from .incremental import build_changes
+
+        report = build_changes(
+            config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
+        )
+    if report is None:
+        scan = scan_listing(listing)
+        cache = ArticleCache(state, parser)
+        loaded = load_scanned(
+            scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
+        )
+        report = _stages(
+            config,
+            now,
+            state,
+            cache,
+            loaded,
+            cores,
+            links,
+            ping_hubs,
+            progress,
+            Recording(fingerprint, listing, scan),
+        )
+    record_stamps(state, listing.stamps())
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What a full build keeps for the next one to apply changes to (incremental.py)."""
+
+    fingerprint: str
+    listing: Listing
+    scan: Scan
 
 
 def _stages(
@@ -134,26 +181,30 @@ def _stages(
     links: LinkReport | None,
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
+    recording: Recording | None = None,
 ) -> BuildReport:
     """Links → group → guard → render → write → record: the part of a build that changes files."""
     from .editorial.excerpts import excerpts_of, needs_excerpts
-    from .group import group_articles
+    from .group import group_with_taxonomy
     from .guard import check_shrink
+    from .incremental import record_build
     from .output import last_feed_folders
     from .render.site import subscriptions
     from .selection import apply_link_policy
+    from .store.published import forget_published
     from .write import write_site
 
     if progress is not None:
         progress(GROUP, 0, len(loaded.articles))
     dead_links: tuple[DeadLinkStory, ...] = ()
+    unlinked = loaded
     if links is not None:
         results = {r.url: r for r in links.results}
         kept, dead_links = apply_link_policy(loaded.articles, results, config.links)
         loaded = replace(loaded, articles=kept)
     if needs_excerpts(config):  # keywords are matched in the excerpt too
         loaded = replace(loaded, excerpts=excerpts_of(loaded.articles, cache))
-    selection = group_articles(loaded, config, now)
+    selection, taxonomy = group_with_taxonomy(loaded, config, now)
     check_shrink(
         config,
         last_report_of(state, str(config.out)),
@@ -162,6 +213,20 @@ def _stages(
         len(selection.articles),
     )
     report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress)
+    if recording is not None and links is None and config.state is not None:
+        record_build(
+            state,
+            config,
+            recording.fingerprint,
+            recording.listing,
+            recording.scan,
+            unlinked,
+            selection,
+            taxonomy,
+            now,
+        )
+    else:  # dead links left out: the next build (without a check) starts afresh
+        forget_published(state)
     return replace(
         report,
         files_read=loaded.files_read,
@@ -240,8 +305,10 @@ def _require_sources(config: Config) -> None:
         check_source(source)
 
 
-def _build_fingerprint(config: Config, scan: Scan) -> str:
-    return hashlib.sha1(f"{__version__}\0{config!r}\0{scan.fingerprint()}".encode()).hexdigest()
+def _build_fingerprint(config: Config, parser: str) -> str:
+    """Changes with any setting, the version and the parser: a build made under others
+    vouches for nothing (the listing of the files is compared on its own)."""
+    return hashlib.sha1(f"{__version__}\0{parser}\0{config!r}".encode()).hexdigest()
 
 
 def _unchanged_build(

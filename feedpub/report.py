@@ -42,6 +42,9 @@ class BuildReport:
     link_report: LinkReport | None = None  # with build --check-links
     dead_links: tuple[DeadLinkStory, ...] = ()  # each story dropped or flagged, and why
     changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds written: for WebSub
+    # The changed files were applied to the last build's record (incremental.py), not
+    # every story grouped again.
+    incremental: bool = False
 
     def to_dict(self) -> dict[str, object]:
         document: dict[str, object] = {
@@ -66,6 +69,7 @@ class BuildReport:
             "scheduled": self.scheduled,
             "next_release": _iso(self.next_release),
             "changed_feeds": list(self.changed_feeds),
+            "incremental": self.incremental,
         }
         if self.link_report is not None:
             document["link_check"] = self.link_report.summary()

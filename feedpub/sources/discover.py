@@ -1,11 +1,17 @@
-"""Find the article files of a source: listed, stat-ed and sorted, never followed out of it."""
+"""Find the article files of a source: listed, stat-ed and sorted, never followed out of it.
+
+Listing comes first and stays cheap (``list_sources``): it runs on every cron
+build of a site that may hold 100,000 files, and most of the time it is all a
+build does (store/stamps.py compares it with the last one). Only a build that
+goes on makes a ``Scan`` of it: sorted files, and the taxonomy read.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -13,10 +19,16 @@ from typing import NamedTuple
 from ..errors import SourceError
 from ..model import Provider, Topic
 from ..progress import SCAN, SCAN_INTERVAL, Paced, Progress
-from .datafiles import load_organizations, load_topics
 from .read import display_name
 
 ARTICLE_SUFFIXES = (".md", ".markdown")
+# A file modified this close to when it was listed may be written again within
+# the file system's clock tick, keeping its mtime: its stamp cannot vouch for it.
+RACY_NS = 2_000_000_000
+# What a listing adds to a racy file's stamp: it never equals a real one.
+UNTRUSTED = "?"
+TAXONOMY_FOLDERS = ("topics", "organizations")
+MAX_TAXONOMY_BYTES = 1 << 20  # as datafiles.MAX_DATA_FILE_BYTES: more is not read
 
 
 class SourceFile(NamedTuple):
@@ -31,6 +43,115 @@ class SourceFile(NamedTuple):
     mtime_ns: int = -1
 
 
+class ListedFolder(NamedTuple):
+    """One folder's files as listed: ``name/size/mtime_ns`` each ('/' is never in a name)."""
+
+    source: int  # the source it belongs to, by its place in the config
+    prefix: str  # the folder's path, ending in a separator
+    entries: list[str]  # in the file system's order; -1/-1 when stat failed
+    taxonomy: bool = False  # a site root's _data/topics or _data/organizations
+
+    @property
+    def stamp_key(self) -> str:
+        return f"{self.source}:{'taxonomy' if self.taxonomy else 'articles'}:{self.prefix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Every article file of the sources with its size and mtime, unread.
+
+    ``racy`` holds the entries (folder index, entry index) modified too close
+    to ``listed_ns`` for their stamp to vouch for them (see RACY_NS).
+    """
+
+    folders: tuple[ListedFolder, ...]
+    site_roots: tuple[Path | None, ...]  # per source
+    notes: tuple[tuple[str, ...], ...]  # per source: the parts of it skipped
+    listed_ns: int
+    racy: tuple[tuple[int, int], ...] = ()
+
+    def stamps(self) -> dict[str, bytes]:
+        """What a later listing is compared with, by folder: racy entries never match."""
+        untrusted: dict[int, set[int]] = {}
+        for where, entry in self.racy:
+            untrusted.setdefault(where, set()).add(entry)
+        result: dict[str, bytes] = {}
+        for index, folder in enumerate(self.folders):
+            entries = folder.entries
+            if index in untrusted:
+                entries = [
+                    e + UNTRUSTED if i in untrusted[index] else e for i, e in enumerate(entries)
+                ]
+            result[folder.stamp_key] = encode_entries(entries)
+        return result
+
+    def files_listed(self) -> int:
+        return sum(len(f.entries) for f in self.folders if not f.taxonomy)
+
+    def changes_since(self, stored: Mapping[str, bytes]) -> ListingChanges | None:
+        """The article files added, changed or gone since ``stored`` (``stamps()`` of an
+        earlier listing); None when a taxonomy file changed (every feed may change)."""
+        present: list[SourceFile] = []
+        sources: list[int] = []
+        racy: list[bool] = []
+        gone: list[tuple[str, int]] = []
+        seen: set[str] = set()
+        for folder in self.folders:
+            key = folder.stamp_key
+            seen.add(key)
+            now = encode_entries(folder.entries)
+            before = stored.get(key)
+            if before == now:
+                continue
+            if folder.taxonomy:
+                return None
+            old = set(decode_entries(before)) if before is not None else set()
+            new = set(folder.entries)
+            added = new - old  # set arithmetic in C: most of 100,000 entries are in both
+            removed = old - new
+            names = {entry.rsplit("/", 2)[0] for entry in added}
+            for entry in sorted(added):
+                name, size, mtime = entry.rsplit("/", 2)
+                path = folder.prefix + name
+                present.append(SourceFile(path, display_name(path), int(size), int(mtime)))
+                sources.append(folder.source)
+                racy.append(entry + UNTRUSTED in removed)
+            for entry in sorted(removed):
+                name = entry.rsplit("/", 2)[0]
+                if name not in names:
+                    gone.append((display_name(folder.prefix + name), folder.source))
+        for key, before in stored.items():
+            if key not in seen:
+                source, kind, prefix = key.split(":", 2)
+                if kind == "taxonomy":
+                    return None
+                for entry in decode_entries(before):
+                    gone.append((display_name(prefix + entry.rsplit("/", 2)[0]), int(source)))
+        return ListingChanges(tuple(present), tuple(sources), tuple(racy), tuple(gone))
+
+
+@dataclass(frozen=True, slots=True)
+class ListingChanges:
+    """The article files that differ between two listings."""
+
+    present: tuple[SourceFile, ...]  # added or changed (or untrusted), as listed now
+    sources: tuple[int, ...]  # the source of each of ``present``
+    # Each of ``present`` whose stamp is the same, but was too fresh to vouch for it.
+    racy: tuple[bool, ...]
+    gone: tuple[tuple[str, int], ...]  # (display name, source) of each file no longer listed
+
+    def __bool__(self) -> bool:
+        return bool(self.present or self.gone)
+
+
+def encode_entries(entries: list[str]) -> bytes:
+    return "\0".join(entries).encode("utf-8", "surrogateescape")
+
+
+def decode_entries(data: bytes) -> list[str]:
+    return data.decode("utf-8", "surrogateescape").split("\0") if data else []
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """The article files of every source, stat-ed, with their taxonomy."""
@@ -39,21 +160,7 @@ class Scan:
     topics: tuple[Topic, ...]
     providers: tuple[Provider, ...]
     notes: tuple[str, ...]
-
-    def fingerprint(self) -> str:
-        """Changes whenever any article file is added, removed or touched."""
-        digest = hashlib.sha1()
-        files = self.files
-        for start in range(0, len(files), 4096):  # a few at a time: never the whole text at once
-            lines = "".join(
-                [f"{f.display}\0{f.size}\0{f.mtime_ns}\n" for f in files[start : start + 4096]]
-            )
-            digest.update(lines.encode())
-        for topic in self.topics:
-            digest.update(repr(topic).encode())
-        for provider in self.providers:
-            digest.update(repr(provider).encode())
-        return digest.hexdigest()
+    source_ends: tuple[int, ...] = ()  # where the files of each source end in ``files``
 
 
 def scan_sources(sources: Sequence[Path], progress: Progress | None = None) -> Scan:
@@ -65,57 +172,67 @@ def scan_sources(sources: Sequence[Path], progress: Progress | None = None) -> S
         SourceError: a source folder is missing or unreadable (fatal:
             publishing from half the sources would drop feeds).
     """
+    return scan_listing(list_sources(sources, progress))
+
+
+def scan_listing(listing: Listing) -> Scan:
+    """The files of a listing, sorted within each source, and the taxonomy read."""
+    from .datafiles import load_organizations, load_topics
+
     files: list[SourceFile] = []
+    notes: list[str] = []
     topics: list[Topic] = []
     providers: list[Provider] = []
-    notes: list[str] = []
-    paced = None if progress is None else Paced(progress, SCAN, SCAN_INTERVAL)
-    for source in sources:
-        if paced is not None:
-            paced(len(files))
-        found, site_root = find_sources(source, notes, paced, len(files))
+    ends: list[int] = []
+    for source, site_root in enumerate(listing.site_roots):
+        found: list[SourceFile] = []
+        for folder in listing.folders:
+            if folder.source != source or folder.taxonomy:
+                continue
+            prefix = folder.prefix
+            for entry in folder.entries:
+                name, size, mtime = entry.rsplit("/", 2)
+                path = prefix + name
+                found.append(SourceFile(path, display_name(path), int(size), int(mtime)))
+        found.sort(key=lambda f: f.display)
         files.extend(found)
+        ends.append(len(files))
+        notes.extend(listing.notes[source])
         if site_root is not None:
             topics.extend(load_topics(site_root, notes))
             providers.extend(load_organizations(site_root, notes))
-    if paced is not None:
-        paced.finish(len(files), len(files))
-    return Scan(tuple(files), tuple(topics), tuple(providers), tuple(notes))
+    return Scan(tuple(files), tuple(topics), tuple(providers), tuple(notes), tuple(ends))
 
 
-def find_sources(
-    source: Path, notes: list[str], paced: Paced | None = None, found_before: int = 0
-) -> tuple[list[SourceFile], Path | None]:
-    """List the article files of a source, and its site root if it is one.
+def list_sources(sources: Sequence[Path], progress: Progress | None = None) -> Listing:
+    """List and stat every article file of the sources (and their taxonomy files), unread.
 
-    A site root is a folder holding ``_news/``; its ``_data/`` then holds the
-    taxonomy. Otherwise every ``*.md`` below the folder is an article. Hidden
-    files and folders are passed over; the order is sorted, never the file
-    system's. A part of the tree that cannot be walked is skipped with a note
-    (see ``_walk``); everything else is listed. ``paced`` hears the files found
-    so far, counting ``found_before`` from the sources before this one.
+    A site root is a folder holding ``_news/``; its articles are below
+    ``_news/`` and its ``_data/`` holds the taxonomy. Otherwise every ``*.md``
+    below the folder is an article. Hidden files and folders are passed over.
+    A part of the tree that cannot be walked is skipped with a note (see
+    ``_walk``); everything else is listed. ``progress`` hears the count of
+    files found so far.
 
     Raises:
-        SourceError: the source does not exist, is a file but not an article,
+        SourceError: a source does not exist, is a file but not an article,
             or cannot be listed at all.
     """
-    info = check_source(source)
-    if stat.S_ISREG(info.st_mode):
-        return [SourceFile(source, display_name(source), info.st_size, info.st_mtime_ns)], None
-    site_root: Path | None = None
-    articles_dir = source
-    if (source / "_news").is_dir():
-        site_root, articles_dir = source, source / "_news"
-    try:
-        top = os.stat(articles_dir)
-        with os.scandir(articles_dir):
-            pass
-    except OSError as e:
-        raise SourceError(source, f"cannot list source folder: {e.strerror or e}") from e
-    files: list[SourceFile] = []
-    _walk(str(articles_dir), (top.st_dev, top.st_ino), files, notes, paced, found_before)
-    files.sort(key=lambda f: f.display)
-    return files, site_root
+    listed_ns = time.time_ns()
+    paced = None if progress is None else Paced(progress, SCAN, SCAN_INTERVAL)
+    walk = _Walk(listed_ns - RACY_NS, paced)
+    site_roots: list[Path | None] = []
+    notes: list[tuple[str, ...]] = []
+    for index, source in enumerate(sources):
+        if paced is not None:
+            paced(walk.found)  # at once: a terminal shows something before any work
+        site_roots.append(walk.source(index, source))
+        notes.append(walk.take_notes())
+    if paced is not None:
+        paced.finish(walk.found, walk.found)
+    return Listing(
+        tuple(walk.folders), tuple(site_roots), tuple(notes), listed_ns, tuple(walk.racy)
+    )
 
 
 def check_source(source: Path) -> os.stat_result:
@@ -155,75 +272,139 @@ MAX_WALK_NOTES = 20  # then one line counts the rest
 _SHORT_PATH = MAX_PATH_BYTES // 4
 
 
-def _walk(
-    top: str,
-    identity: tuple[int, int],
-    files: list[SourceFile],
-    notes: list[str],
-    paced: Paced | None = None,
-    found_before: int = 0,
-) -> None:
-    """Collect article files below ``top`` with their stat, without recursion.
+class _Walk:
+    """One listing of every source: the folders found, the racy entries, what was skipped."""
 
-    Strings, not pathlib (it is slow here). A folder that cannot be listed,
-    lies deeper than MAX_FOLDER_DEPTH, has a path over MAX_PATH_BYTES, or is
-    one already walked (a bind-mount loop) is skipped with a note; symlinked
-    folders are never followed.
-    """
-    skipped: list[str] = []
-    seen = {identity}
-    stack = [(top, 0)]
-    while stack:
-        folder, depth = stack.pop()
+    def __init__(self, racy_after: int, paced: Paced | None) -> None:
+        self.racy_after = racy_after
+        self.paced = paced
+        self.folders: list[ListedFolder] = []
+        self.racy: list[tuple[int, int]] = []
+        self.skipped: list[str] = []
+        self.found = 0
+
+    def source(self, index: int, source: Path) -> Path | None:
+        """List one source; its site root, if it is one."""
+        info = check_source(source)
+        if stat.S_ISREG(info.st_mode):
+            prefix, name = os.path.split(str(source))
+            entries = [f"{name}/{info.st_size}/{info.st_mtime_ns}"]
+            self._add(
+                ListedFolder(index, prefix + os.sep if prefix else "", entries), [info.st_mtime_ns]
+            )
+            return None
+        site_root: Path | None = None
+        articles_dir = source
+        if (source / "_news").is_dir():
+            site_root, articles_dir = source, source / "_news"
         try:
-            # Listed through a descriptor, each entry is stat-ed relative to it
-            # (fstatat): the kernel does not walk the folder's path once per file.
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            top = os.stat(articles_dir)
+            with os.scandir(articles_dir):
+                pass
         except OSError as e:
-            skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
-            continue
+            raise SourceError(source, f"cannot list source folder: {e.strerror or e}") from e
+        self._walk(index, str(articles_dir), (top.st_dev, top.st_ino))
+        if site_root is not None:
+            for name in TAXONOMY_FOLDERS:
+                self._taxonomy(index, site_root / "_data" / name)
+        return site_root
+
+    def take_notes(self) -> tuple[str, ...]:
+        """What the last source's walk skipped, MAX_WALK_NOTES at most, then a count."""
+        skipped, self.skipped = self.skipped, []
+        notes = skipped[:MAX_WALK_NOTES]
+        if len(skipped) > MAX_WALK_NOTES:
+            notes.append(f"and {len(skipped) - MAX_WALK_NOTES:,} more parts of the sources skipped")
+        return tuple(notes)
+
+    def _add(self, folder: ListedFolder, mtimes: Iterable[int]) -> None:
+        index = len(self.folders)
+        self.folders.append(folder)
+        self.racy.extend((index, i) for i, m in enumerate(mtimes) if m > self.racy_after)
+        if not folder.taxonomy:
+            self.found += len(folder.entries)
+            if self.paced is not None:
+                self.paced(self.found)
+
+    def _taxonomy(self, index: int, folder: Path) -> None:
+        """A taxonomy folder's files (any name: a new one may be read), each with a hash
+        of its bytes: a handful of small files, so no stamp needs trusting."""
+        import hashlib
+
+        entries: list[str] = []
         try:
-            with os.scandir(fd) as entries:
-                others = _list_articles(entries, folder, files)
-            if paced is not None:
-                paced(found_before + len(files))
-            # Folders and everything unusual in name order, so that the walk (and
-            # which of two bind-mounted copies counts as the loop) never depends on
-            # the file system's order; plain articles need no order: they are sorted last.
-            others.sort(key=lambda e: e.name)
-            below: list[str] = []
+            names = sorted(n for n in os.listdir(folder) if not n.startswith("."))
+        except OSError:
+            names = []  # no such folder (or unreadable): reading it says so
+        for name in names:
+            try:
+                with open(folder / name, "rb") as file:
+                    digest = hashlib.sha1(file.read(MAX_TAXONOMY_BYTES + 1)).hexdigest()
+            except OSError as e:
+                digest = f"unreadable {e.errno}"
+            entries.append(f"{name}/{digest}")
+        self._add(ListedFolder(index, str(folder) + os.sep, entries, True), [])
+
+    def _walk(self, index: int, top: str, identity: tuple[int, int]) -> None:
+        """Collect article files below ``top`` with their stat, without recursion.
+
+        Strings, not pathlib (it is slow here). A folder that cannot be listed,
+        lies deeper than MAX_FOLDER_DEPTH, has a path over MAX_PATH_BYTES, or is
+        one already walked (a bind-mount loop) is skipped with a note; symlinked
+        folders are never followed.
+        """
+        seen = {identity}
+        stack = [(top, 0)]
+        while stack:
+            folder, depth = stack.pop()
             prefix = folder if folder.endswith(os.sep) else folder + os.sep
-            for entry in others:
-                path = prefix + entry.name
-                problem = _entry_problem(entry, path, depth, seen, below, files)
-                if problem:
-                    skipped.append(f"{display_name(path)}: {problem}")
-        except OSError as e:
-            skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
-            continue
-        finally:
-            os.close(fd)
-        stack.extend((path, depth + 1) for path in reversed(below))
-    notes.extend(skipped[:MAX_WALK_NOTES])
-    if len(skipped) > MAX_WALK_NOTES:
-        notes.append(f"and {len(skipped) - MAX_WALK_NOTES:,} more parts of the sources skipped")
+            try:
+                # Listed through a descriptor, each entry is stat-ed relative to it
+                # (fstatat): the kernel does not walk the folder's path once per file.
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError as e:
+                self.skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
+                continue
+            entries: list[str] = []
+            mtimes: list[int] = []
+            below: list[str] = []
+            try:
+                with os.scandir(fd) as listed:
+                    others = _list_articles(listed, len(prefix), entries, mtimes)
+                # Folders and everything unusual in name order, so that the walk (and
+                # which of two bind-mounted copies counts as the loop) never depends on
+                # the file system's order; plain articles need no order here.
+                others.sort(key=lambda e: e.name)
+                for entry in others:
+                    path = prefix + entry.name
+                    problem = _entry_problem(entry, path, depth, seen, below, entries, mtimes)
+                    if problem:
+                        self.skipped.append(f"{display_name(path)}: {problem}")
+            except OSError as e:
+                self.skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
+                continue
+            finally:
+                os.close(fd)
+            if entries:
+                self._add(ListedFolder(index, prefix, entries), mtimes)
+            stack.extend((path, depth + 1) for path in reversed(below))
 
 
 def _list_articles(
-    entries: Iterable[os.DirEntry[str]], folder: str, files: list[SourceFile]
+    entries: Iterable[os.DirEntry[str]], prefix_length: int, listed: list[str], mtimes: list[int]
 ) -> list[os.DirEntry[str]]:
-    """File the plain article files of one listing (the common case, kept cheap: a
+    """List the plain article files of one folder (the common case, kept cheap: a
     scan of 100,000 files runs on every cron build); return every other entry."""
-    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    short = _SHORT_PATH - prefix_length
     others: list[os.DirEntry[str]] = []
+    add = listed.append
     for entry in entries:
         name = entry.name
-        if name.startswith("."):
+        if name[0] == ".":
             continue
-        path = prefix + name
         try:
             plain = (
-                len(path) <= _SHORT_PATH
+                len(name) <= short
                 and name.lower().endswith(ARTICLE_SUFFIXES)
                 and not entry.is_dir(follow_symlinks=False)
             )
@@ -235,9 +416,12 @@ def _list_articles(
         try:
             info = entry.stat()
         except OSError:
-            files.append(SourceFile(path, display_name(path)))  # loading will say why
+            add(f"{name}/-1/-1")  # loading will say why
+            mtimes.append(-1)
             continue
-        files.append(SourceFile(path, display_name(path), info.st_size, info.st_mtime_ns))
+        mtime = info.st_mtime_ns
+        add(f"{name}/{info.st_size}/{mtime}")
+        mtimes.append(mtime)
     return others
 
 
@@ -247,7 +431,8 @@ def _entry_problem(
     depth: int,
     seen: set[tuple[int, int]],
     below: list[str],
-    files: list[SourceFile],
+    listed: list[str],
+    mtimes: list[int],
 ) -> str | None:
     """File one directory entry at ``path`` (a folder to walk, or an article); why it is
     skipped, if it is."""
@@ -271,11 +456,12 @@ def _entry_problem(
         seen.add((info.st_dev, info.st_ino))
         below.append(path)
     elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
-        display = display_name(path)
         try:
             info = entry.stat()
         except OSError:
-            files.append(SourceFile(path, display))  # loading will say why
+            listed.append(f"{entry.name}/-1/-1")  # loading will say why
+            mtimes.append(-1)
             return None
-        files.append(SourceFile(path, display, info.st_size, info.st_mtime_ns))
+        listed.append(f"{entry.name}/{info.st_size}/{info.st_mtime_ns}")
+        mtimes.append(info.st_mtime_ns)
     return None

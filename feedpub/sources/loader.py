@@ -224,6 +224,7 @@ def _gather(scan: Scan, outcomes: dict[str, FileOutcome]) -> LoadResult[ArticleH
     articles: list[ArticleHead] = []
     rejections: list[Rejection] = []
     notes = list(scan.notes)
+    file_notes: list[tuple[str, str]] = []
     drafts_skipped = 0
     for file in scan.files:
         outcome = outcomes[file.display]
@@ -232,7 +233,9 @@ def _gather(scan: Scan, outcomes: dict[str, FileOutcome]) -> LoadResult[ArticleH
             articles.append(outcome.article)
         if outcome.rejection is not None:
             rejections.append(outcome.rejection)
-        notes.extend(outcome.notes)
+        if outcome.notes:
+            notes.extend(outcome.notes)
+            file_notes.extend((file.display, note) for note in outcome.notes)
     return LoadResult(
         articles=tuple(articles),
         rejections=tuple(rejections),
@@ -241,6 +244,7 @@ def _gather(scan: Scan, outcomes: dict[str, FileOutcome]) -> LoadResult[ArticleH
         files_read=len(scan.files),
         notes=tuple(notes),
         drafts_skipped=drafts_skipped,
+        file_notes=tuple(file_notes),
     )
 
 

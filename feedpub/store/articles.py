@@ -232,6 +232,27 @@ class ArticleCache:
         return len(gone)
 
     @guarded
+    def cached(self, paths: Sequence[str], skip_drafts: bool) -> dict[str, FileOutcome]:
+        """The cached outcomes of ``paths`` (those with a row of this parser), by path."""
+        reader = _RowReader(skip_drafts)
+        found: dict[str, FileOutcome] = {}
+        for start in range(0, len(paths), 500):  # SQLite caps the number of parameters
+            chunk = list(paths[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.state.connection.execute(
+                f"SELECT {_COLUMNS} FROM articles WHERE fingerprint = ? AND path IN ({marks})",
+                (self.fingerprint, *chunk),
+            ):
+                found[row[0]] = reader.read(row)
+        return found
+
+    @guarded
+    def forget(self, paths: Sequence[str]) -> None:
+        """Drop the rows of files that are gone."""
+        with self.state.transaction() as db:
+            db.executemany("DELETE FROM articles WHERE path = ?", [(p,) for p in paths])
+
+    @guarded
     def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
         """Whole articles (head and body) for light ones, keyed by path."""
         wanted = {a.path: a for a in articles}
@@ -245,6 +266,11 @@ class ArticleCache:
             ):
                 whole[path] = wanted[path].with_body(decode_body(body))
         return whole
+
+
+def outcome_of_row(row: ArticleRow, skip_drafts: bool) -> FileOutcome:
+    """What the cache will give back for a row (before or without storing it)."""
+    return _RowReader(skip_drafts).read(row)
 
 
 # The values of an ArticleRow but its body, as SQLite hands them over.

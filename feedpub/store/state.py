@@ -77,6 +77,34 @@ MIGRATIONS: tuple[str, ...] = (
         modified INTEGER
     );
     """,
+    # 4: what the last build published, kept so that a few changed files can be applied to
+    # it (published.py), and the listing it saw (stamps.py). Indexes run in feed order.
+    """
+    CREATE TABLE stamps (folder TEXT PRIMARY KEY, entries BLOB NOT NULL);
+    CREATE TABLE published (
+        path TEXT PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        canonical TEXT NOT NULL UNIQUE,
+        published INTEGER NOT NULL,
+        quality INTEGER NOT NULL,
+        updated INTEGER,
+        provider TEXT,
+        logo TEXT NOT NULL
+    );
+    CREATE INDEX published_order ON published (published DESC, quality DESC, key);
+    CREATE INDEX published_provider ON published (provider, published DESC, quality DESC, key);
+    CREATE TABLE published_topics (
+        topic TEXT NOT NULL,
+        published INTEGER NOT NULL,
+        quality INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (topic, published DESC, quality DESC, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX published_topics_path ON published_topics (path);
+    CREATE TABLE merged (path TEXT PRIMARY KEY, canonical TEXT NOT NULL);
+    CREATE INDEX merged_canonical ON merged (canonical);
+    """,
 )
 
 
@@ -162,7 +190,7 @@ class State:
         """Turn any SQLite error in the block into a StateError that says what to do."""
         try:
             yield
-        except sqlite3.Error as e:
+        except (sqlite3.Error, UnicodeDecodeError) as e:  # damaged text decodes badly
             raise classify_error(e, self.path) from e
 
     @contextmanager
@@ -221,10 +249,14 @@ _SCHEMA = {
     "links": "url, state, http_status, final_url, error, first_checked, last_checked, "
     "consecutive_failures, dead_since, dead_checks",
     "changes": "key, content, modified",
+    "stamps": "folder, entries",
+    "published": "path, key, canonical, published, quality, updated, provider, logo",
+    "published_topics": "topic, published, quality, key, path",
+    "merged": "path, canonical",
 }
 
 
-def classify_error(error: sqlite3.Error, path: Path | None) -> StateError:
+def classify_error(error: sqlite3.Error | UnicodeDecodeError, path: Path | None) -> StateError:
     """A StateError for an SQLite error: damage (the file can be rebuilt) or the machine's."""
     text = str(error)
     if any(word in text.lower() for word in _ENVIRONMENT):
@@ -285,7 +317,7 @@ def guarded(function: Callable[Params, Result]) -> Callable[Params, Result]:
     def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> Result:
         try:
             return function(*args, **kwargs)
-        except sqlite3.Error as e:
+        except (sqlite3.Error, UnicodeDecodeError) as e:
             owner = args[0] if args else None
             state = owner if isinstance(owner, State) else getattr(owner, "state", None)
             raise classify_error(e, state.path if isinstance(state, State) else None) from e

@@ -1,0 +1,660 @@
+"""Incremental builds: a few changed files applied to what the last build published.
+
+Most cron builds of a big site find a handful of files changed. Regrouping
+every story for them costs time in proportion to the site; here the change
+is applied to the last build's record instead (store/published.py): each
+changed file is read, its old and new story compared, the record's indexes
+updated, and only the feeds the change touches selected again, newest first,
+straight off an index. Every other feed keeps its items.
+
+The feeds come out exactly as a full build of the same files makes them, or
+not at all: a change whose effect reaches beyond the feeds of its stories (a
+new topic or provider, or the last story of one gone; a story merged with
+another or sharing its date; a name or logo the taxonomy would now pick
+differently; a scheduled story; a rejected file...) makes ``build_changes``
+return None before anything is written, and the build goes the full way. So
+do settings whose feeds depend on the whole site or on the clock (keyword
+topics, custom and top-stories feeds, archives, age limits).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from .config import Config
+from .group import feed_limits, resolved
+from .model import ArticleHead, Feed, FeedKind, FileOutcome, LoadResult, Provider, Selection, Topic
+from .progress import PARSE, Progress
+from .report import BuildReport
+from .selection import SCHEDULE_GRACE, canonical_url
+from .sources import SourceFile, load_file, parser_fingerprint
+from .sources.discover import Listing, ListingChanges, Scan
+from .store import ArticleCache, State
+from .store.articles import ArticleRow
+from .store.published import (
+    Conflict,
+    PublishedRow,
+    apply_changes,
+    merged_with,
+    newest,
+    published_rows,
+    record_published,
+    save_snapshot,
+    snapshot,
+)
+from .taxonomy import Taxonomy, normalize_name, provider_identity
+
+# More changed files than this, and a full build is about as quick.
+MAX_CHANGED_FILES = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+@dataclass
+class Snapshot:
+    """What the last build published, beyond the stories' rows: its feeds, taxonomy and counts."""
+
+    config: str  # settings, version and parser the record was made under
+    files_read: int
+    published: int
+    drafts: int
+    duplicates: int
+    scheduled: int
+    next_release: int | None  # µs
+    walk_notes: list[list[str]]  # per source, as the listing had them
+    scan_notes: list[str]
+    file_notes: list[list[object]]  # [source, display, note], in the order of the report
+    rejections: list[list[object]]  # [source, display, reason, line]
+    selection_warnings: list[str]
+    topics: dict[
+        str, list[str]
+    ]  # a topic name (each spelling and its norm) → slug, name, description
+    topic_counts: dict[str, dict[str, int]]  # norm → spelling → stories
+    known_topics: dict[str, str]  # norm → name, for taxonomy entries with a slug
+    providers: dict[str, list[str | None]]  # identity → name, key, logo
+    provider_counts: dict[str, dict[str, int]]  # identity → name → stories
+    organizations: dict[str, list[str | None]]  # identity → name, logo
+    feeds: list[dict[str, object]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Snapshot | None:
+        try:
+            return cls(**json.loads(text))
+        except (ValueError, TypeError):
+            return None  # another version's: the build goes the full way
+
+    def taxonomy(self) -> Taxonomy:
+        return Taxonomy(
+            {name: Topic(e[0], e[1], e[2]) for name, e in self.topics.items()},
+            {
+                identity: Provider(str(name), str(key), logo)
+                for identity, (name, key, logo) in self.providers.items()
+            },
+        )
+
+
+def supports(config: Config) -> bool:
+    """Whether this site's feeds can be updated story by story (see the module docstring)."""
+    policies = [*config.topics.values(), *config.providers.values()]
+    return not (
+        config.match_keywords
+        or config.feeds
+        or config.top_stories is not None
+        or config.archives
+        or config.max_age_days is not None
+        or any(p.max_age_days is not None for p in policies)
+    )
+
+
+def record_build(
+    state: State,
+    config: Config,
+    fingerprint: str,
+    listing: Listing,
+    scan: Scan,
+    loaded: LoadResult[ArticleHead],
+    selection: Selection,
+    taxonomy: Taxonomy,
+    now: datetime,
+) -> None:
+    """Keep what a full build published, for the next build to apply changes to."""
+    from .selection import hold_scheduled
+
+    raw = {a.path: a for a in loaded.articles}
+    kept = {a.path for a in selection.articles}
+    ready, _ = hold_scheduled(loaded.articles, now)
+    merged = [
+        (a.path, canonical_url(a.url))
+        for a in ready
+        if a.path not in kept and not (a.draft and not config.include_drafts)
+    ]
+    rows: list[PublishedRow] = []
+    topic_counts: dict[str, dict[str, int]] = {}
+    names: dict[str, Counter[str]] = {}
+    keys_unique = True
+    spellings: Counter[str] = Counter()
+    for article in selection.articles:
+        original = raw[article.path]
+        keys_unique = keys_unique and article.key == original.key
+        spellings.update(original.topics)
+        provider = original.provider
+        if provider is not None:
+            names.setdefault(provider_identity(provider), Counter())[provider.name] += 1
+        rows.append(
+            PublishedRow(
+                article.path,
+                article.key,
+                canonical_url(article.url),
+                _micros(article.published),
+                article.quality,
+                None if article.updated is None else _micros(article.updated),
+                article.provider.domain if article.provider else None,
+                (provider.logo or "") if provider else "",
+                tuple(sorted(set(article.topic_slugs))),
+            )
+        )
+    for spelling, count in spellings.items():
+        topic_counts.setdefault(normalize_name(spelling), {})[spelling] = count
+    sources = _sources_of(
+        scan, {d for d, _ in loaded.file_notes} | {r.path for r in loaded.rejections}
+    )
+    known: dict[str, Topic] = {}
+    for topic in loaded.topics:
+        for alias in (topic.name, topic.slug):
+            if alias:
+                known.setdefault(normalize_name(alias), topic)
+    record = Snapshot(
+        config=fingerprint,
+        files_read=loaded.files_read,
+        published=len(selection.articles),
+        drafts=selection.drafts,
+        duplicates=selection.duplicates,
+        scheduled=selection.scheduled,
+        next_release=None if selection.next_release is None else _micros(selection.next_release),
+        walk_notes=[list(n) for n in listing.notes],
+        scan_notes=list(scan.notes),
+        file_notes=[[sources[d], d, note] for d, note in loaded.file_notes],
+        rejections=[[sources[r.path], r.path, r.reason, r.line] for r in loaded.rejections],
+        selection_warnings=list(selection.warnings),
+        topics={name: [t.slug, t.name, t.description] for name, t in taxonomy.topics.items()},
+        topic_counts=topic_counts,
+        known_topics={n: t.name for n, t in known.items() if t.slug},
+        providers={i: [p.name, p.domain, p.logo] for i, p in taxonomy.providers.items()},
+        provider_counts={i: dict(c) for i, c in names.items()},
+        organizations={provider_identity(p): [p.name, p.logo] for p in loaded.providers},
+        feeds=[_feed_record(config, feed, taxonomy) for feed in selection.feeds],
+    )
+    if keys_unique and supports(config) and all(f.items for f in selection.feeds):
+        record_published(state, rows, merged, record.to_json())
+    else:
+        record_published(state, [], [], "")
+
+
+def _sources_of(scan: Scan, displays: set[str]) -> dict[str, int]:
+    """The source (by its place in the config) of each of ``displays``."""
+    found: dict[str, int] = {}
+    if not displays:
+        return found
+    source, ends = 0, scan.source_ends
+    for index, file in enumerate(scan.files):
+        while source < len(ends) - 1 and index >= ends[source]:
+            source += 1
+        if file.display in displays:
+            found[file.display] = source
+    return found
+
+
+def _feed_record(config: Config, feed: Feed[ArticleHead], taxonomy: Taxonomy) -> dict[str, object]:
+    name = ""
+    if feed.kind is FeedKind.TOPIC:
+        name = next((t.name for t in taxonomy.topics.values() if t.slug == feed.key), "")
+    elif feed.kind is FeedKind.PROVIDER:
+        name = next((p.name for p in taxonomy.providers.values() if p.domain == feed.key), "")
+    max_items, min_quality = feed_limits(config, feed, name)
+    return {
+        "kind": feed.kind.value,
+        "key": feed.key,
+        "folder": feed.folder,
+        "title": feed.title,
+        "description": feed.description,
+        "icon": feed.icon,
+        "logo": feed.logo,
+        "total": feed.total,
+        "max_items": max_items,
+        "min_quality": min_quality,
+        "items": [[a.path, None if a.updated is None else _micros(a.updated)] for a in feed.items],
+    }
+
+
+@dataclass
+class _Change:
+    """One changed file: its story before (if published) and after (if to be published)."""
+
+    display: str
+    source: int
+    before: FileOutcome | None
+    after: FileOutcome | None
+    old: PublishedRow | None = None
+    new: PublishedRow | None = None
+
+
+@dataclass
+class Pending:
+    """Changed files, read: the stories they held and hold, nothing stored yet."""
+
+    cache: ArticleCache
+    found: list[_Change]
+    rows: list[ArticleRow]  # the new cache rows of the files changed
+    touched: list[SourceFile]  # files whose bytes proved unchanged under a new stamp
+    gone: list[str]  # files no longer there
+    now_ns: int
+    restamped: bool = False  # a file's size or mtime changed (not only its trust)
+
+    @property
+    def unchanged(self) -> bool:
+        """Nothing changed: the files the listing could not vouch for proved the same."""
+        return not self.found and not self.restamped
+
+    def keep_touched(self) -> None:
+        """Nothing changed but mtimes: record them, so the files are not read again."""
+        if self.touched:
+            self.cache.touch(self.touched, self.now_ns)
+
+
+def read_changes(
+    config: Config, state: State, changes: ListingChanges, progress: Progress | None = None
+) -> Pending | None:
+    """Read the files a listing found changed (their bytes' hash decides which did);
+    None when there are too many, or one the cache never saw is gone."""
+    if len(changes.present) + len(changes.gone) > MAX_CHANGED_FILES:
+        return None
+    skip_drafts = not config.include_drafts
+    cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
+    displays = [f.display for f in changes.present] + [d for d, _ in changes.gone]
+    before = cache.cached(displays, skip_drafts)
+    if any(d not in before for d, _ in changes.gone):
+        return None
+    now_ns = time.time_ns()
+    touched: list[SourceFile] = []
+    rows = []
+    found: list[_Change] = []
+    restamped = False
+    to_parse: list[tuple[SourceFile, int]] = []
+    for file, source, racy in zip(changes.present, changes.sources, changes.racy, strict=True):
+        old = before.get(file.display)
+        if old is not None and old.sha1 and _sha1_of(file, config.max_file_bytes) == old.sha1:
+            touched.append(file)  # the same bytes under a new mtime
+            restamped = restamped or not racy
+        else:
+            to_parse.append((file, source))
+    if progress is not None and to_parse:
+        progress(PARSE, 0, len(to_parse))
+    for done, (file, source) in enumerate(to_parse, 1):
+        rows.append(cache.encoder(file, load_file(file, config.max_file_bytes), now_ns))
+        found.append(_Change(file.display, source, before.get(file.display), None))
+        if progress is not None and (done == len(to_parse) or done % 200 == 0):
+            progress(PARSE, done, len(to_parse))
+    for display, source in changes.gone:
+        found.append(_Change(display, source, before[display], None))
+    after = _outcomes(rows, skip_drafts)
+    for change in found:
+        change.after = after.get(change.display)
+    gone = [d for d, _ in changes.gone]
+    return Pending(cache, found, rows, touched, gone, now_ns, restamped)
+
+
+def _sha1_of(file: SourceFile, max_bytes: int) -> str | None:
+    import hashlib
+
+    from .errors import SourceError
+    from .sources import read_bytes
+
+    try:
+        return hashlib.sha1(read_bytes(file.path, file.display, max_bytes)).hexdigest()
+    except SourceError:
+        return None
+
+
+def build_changes(
+    config: Config,
+    now: datetime,
+    state: State,
+    fingerprint: str,
+    listing: Listing,
+    pending: Pending,
+    cores: int,
+    ping_hubs: bool,
+    progress: Progress | None,
+) -> BuildReport | None:
+    """Apply the changed files to the last build's record and write the feeds they touch.
+
+    Returns None, having written nothing, when the change cannot be applied
+    exactly (see the module docstring): the caller then builds the full way.
+    """
+    text = snapshot(state)
+    record = Snapshot.from_json(text) if text else None
+    if (
+        record is None
+        or record.config != fingerprint
+        or not supports(config)
+        or record.walk_notes != [list(n) for n in listing.notes]
+        or (record.next_release is not None and _micros(now) >= record.next_release)
+    ):
+        return None
+    found, cache = pending.found, pending.cache
+    plan = _plan(config, now, state, record, found)
+    if plan is None:
+        return None
+
+    def logos_kept(first_logo: Callable[[str], str | None]) -> bool:
+        return all(
+            (first_logo(key) or fallback) == logo for key, (logo, fallback) in plan.logos.items()
+        )
+
+    try:
+        apply_changes(
+            state,
+            gone=[c.display for c in found if c.old is not None],
+            added=[c.new for c in found if c.new is not None],
+            alone=[c.new.published for c in found if c.new is not None],
+            vacated=[c.old.published for c in found if c.old is not None],
+            logos=logos_kept,
+        )
+    except Conflict:
+        return None
+    if pending.rows:
+        cache.store(pending.rows, not config.include_drafts)
+    pending.keep_touched()
+    if pending.gone:
+        cache.forget(pending.gone)
+    return _write(
+        config, now, state, cache, record, found, plan, listing, cores, ping_hubs, progress
+    )
+
+
+def _outcomes(rows: Sequence[ArticleRow], skip_drafts: bool) -> dict[str, FileOutcome]:
+    """The outcomes of fresh rows, as the cache will give them back (nothing is stored yet)."""
+    from .store.articles import outcome_of_row
+
+    return {row.path: outcome_of_row(row, skip_drafts) for row in rows}
+
+
+@dataclass
+class _Plan:
+    # provider key → the logo its stories must keep, and its organization's (if no story has one)
+    logos: dict[str, tuple[str | None, str | None]]
+    topic_counts: dict[str, dict[str, int]]
+    provider_counts: dict[str, dict[str, int]]
+
+
+def _plan(
+    config: Config, now: datetime, state: State, record: Snapshot, found: list[_Change]
+) -> _Plan | None:
+    """Decide each change's old and new published row; None if any reaches further."""
+    taxonomy = record.taxonomy()
+    olds = published_rows(state, [c.display for c in found if c.before is not None])
+    release_after = now + SCHEDULE_GRACE
+    topic_counts = {n: dict(c) for n, c in record.topic_counts.items()}
+    provider_counts = {i: dict(c) for i, c in record.provider_counts.items()}
+    touched_topics: set[str] = set()
+    touched_providers: set[str] = set()
+    canonicals: list[str] = []
+    for change in found:
+        old, new = change.before, change.after
+        if old is not None and old.article is not None:
+            change.old = olds.get(change.display)
+            if change.old is None:
+                return None  # held back, or merged into another story: not a plain one
+        if new is not None and new.article is not None:
+            article = new.article
+            if article.published > release_after and not article.draft:
+                return None  # scheduled
+            change.new = _row(article, taxonomy)
+            if change.new is None:
+                return None  # a topic or provider no feed has yet
+            canonicals.append(change.new.canonical)
+        if change.old is not None:
+            canonicals.append(change.old.canonical)
+        for outcome, step in ((old, -1), (new, 1)):
+            story = outcome.article if outcome is not None else None
+            if story is None:
+                continue
+            for name in story.topics:
+                norm = normalize_name(name)
+                counts = topic_counts.setdefault(norm, {})
+                counts[name] = counts.get(name, 0) + step
+                touched_topics.add(norm)
+            if story.provider is not None:
+                identity = provider_identity(story.provider)
+                counts = provider_counts.setdefault(identity, {})
+                counts[story.provider.name] = counts.get(story.provider.name, 0) + step
+                touched_providers.add(identity)
+    if merged_with(state, [c.display for c in found], canonicals):
+        return None
+    for norm in touched_topics:
+        counts = {s: n for s, n in topic_counts[norm].items() if n}
+        topic_counts[norm] = counts
+        entry = taxonomy.topics.get(norm)
+        if not counts or entry is None:
+            return None  # a topic's last story gone, or a new topic
+        name = record.known_topics.get(norm) or _most_common(counts)
+        if name != entry.name:
+            return None
+    logos: dict[str, tuple[str | None, str | None]] = {}
+    for identity in touched_providers:
+        counts = {s: n for s, n in provider_counts[identity].items() if n}
+        provider_counts[identity] = counts
+        provider = taxonomy.providers.get(identity)
+        if not counts or provider is None:
+            return None
+        organization = record.organizations.get(identity)
+        shown = organization[0] if organization else _most_common(counts)
+        if shown != provider.name:
+            return None
+        logos[provider.domain] = (provider.logo, organization[1] if organization else None)
+    return _Plan(logos, topic_counts, provider_counts)
+
+
+def _row(article: ArticleHead, taxonomy: Taxonomy) -> PublishedRow | None:
+    """The published row of a story, with its feeds' keys; None if a feed is missing."""
+    provider = taxonomy.provider(article.provider)
+    if article.provider is not None and provider is None:
+        return None
+    slugs = set()
+    for name in article.topics:
+        topic = taxonomy.topic(name)
+        if topic is None:
+            return None
+        slugs.add(topic.slug)
+    return PublishedRow(
+        article.path,
+        article.key,
+        canonical_url(article.url),
+        _micros(article.published),
+        article.quality,
+        None,
+        provider.domain if provider else None,
+        (article.provider.logo or "") if article.provider else "",
+        tuple(sorted(slugs)),
+    )
+
+
+def _most_common(counts: dict[str, int]) -> str:
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def _write(
+    config: Config,
+    now: datetime,
+    state: State,
+    cache: ArticleCache,
+    record: Snapshot,
+    found: list[_Change],
+    plan: _Plan,
+    listing: Listing,
+    cores: int,
+    ping_hubs: bool,
+    progress: Progress | None,
+) -> BuildReport:
+    from .guard import check_shrink
+    from .output import last_feed_folders
+    from .render.site import subscriptions
+    from .store.builds import last_report_of
+    from .write import write_site
+
+    touched: dict[str, list[_Change]] = {}  # feed folder → the changes it holds
+    for change in found:
+        for row in (change.old, change.new):
+            if row is None:
+                continue
+            keys = ["", *(f"topics/{t}" for t in row.topics)]
+            if row.provider is not None:
+                keys.append(f"providers/{row.provider}")
+            for key in keys:
+                touched.setdefault(key, []).append(change)
+    taxonomy = record.taxonomy()
+    items: dict[str, list[tuple[str, int | None]]] = {}
+    for entry in record.feeds:
+        folder = str(entry["folder"])
+        if folder not in touched:
+            continue
+        limit, floor = int(entry["max_items"]), entry["min_quality"]  # type: ignore[call-overload]
+        kind = FeedKind(str(entry["kind"]))
+        key = str(entry["key"])
+        items[folder] = newest(
+            state,
+            limit,
+            floor if isinstance(floor, int) else None,
+            topic=key if kind is FeedKind.TOPIC else None,
+            provider=key if kind is FeedKind.PROVIDER else None,
+        )
+        counted = 0
+        for change in touched[folder]:
+            for row, step in ((change.old, -1), (change.new, 1)):
+                if (
+                    row is not None
+                    and (not isinstance(floor, int) or row.quality >= floor)
+                    and (folder == "" or _holds(folder, row))
+                ):
+                    counted += step
+        entry["total"] = int(entry["total"]) + counted  # type: ignore[call-overload]
+        entry["items"] = [[path, when] for path, when in items[folder]]
+    paths = sorted({str(p) for entry in record.feeds for p, _ in entry["items"]})  # type: ignore[attr-defined]
+    heads = cache.cached(paths, False)
+    articles: dict[str, ArticleHead] = {}
+    for path, outcome in heads.items():
+        assert outcome.article is not None
+        articles[path] = outcome.article
+    whole = {a.path: a for a in resolved(list(articles.values()), taxonomy)}
+    feeds: list[Feed[ArticleHead]] = []
+    for entry in record.feeds:
+        chosen = []
+        for path, when in entry["items"]:  # type: ignore[attr-defined]
+            article = whole[path]
+            if when is not None:
+                article = replace(article, updated=_moment(when))
+            chosen.append(article)
+        feeds.append(
+            Feed(
+                kind=FeedKind(str(entry["kind"])),
+                key=str(entry["key"]),
+                folder=str(entry["folder"]),
+                title=str(entry["title"]),
+                description=str(entry["description"]),
+                items=tuple(chosen),
+                total=int(entry["total"]),  # type: ignore[call-overload]
+                icon=entry["icon"],  # type: ignore[arg-type]
+                logo=entry["logo"],  # type: ignore[arg-type]
+            )
+        )
+    published = record.published + sum((c.new is not None) - (c.old is not None) for c in found)
+    record.drafts += sum(
+        (c.after is not None and c.after.draft_skipped)
+        - (c.before is not None and c.before.draft_skipped)
+        for c in found
+    )
+    record.published = published
+    changed = {c.display for c in found}
+    record.file_notes = [n for n in record.file_notes if n[1] not in changed]
+    record.rejections = [r for r in record.rejections if r[1] not in changed]
+    for change in found:
+        if change.after is None:
+            continue
+        record.file_notes.extend(
+            [change.source, change.display, note] for note in change.after.notes
+        )
+        if change.after.rejection is not None:
+            rejection = change.after.rejection
+            record.rejections.append(
+                [change.source, change.display, rejection.reason, rejection.line]
+            )
+    record.file_notes.sort(key=_file_order)
+    record.rejections.sort(key=_file_order)
+    record.files_read = listing.files_listed()
+    record.topic_counts = plan.topic_counts
+    record.provider_counts = plan.provider_counts
+    selection = Selection(
+        articles=(),
+        feeds=tuple(feeds),
+        drafts=record.drafts,
+        duplicates=record.duplicates,
+        warnings=tuple(record.selection_warnings),
+        scheduled=record.scheduled,
+        next_release=None if record.next_release is None else _moment(record.next_release),
+    )
+    check_shrink(
+        config,
+        last_report_of(state, str(config.out)),
+        last_feed_folders(config.out),
+        subscriptions(selection),
+        published,
+    )
+    report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress)
+    save_snapshot(state, record.to_json())
+    from .model import Rejection
+
+    notes = [*record.scan_notes, *(str(n[2]) for n in record.file_notes)]
+    return replace(
+        report,
+        files_read=record.files_read,
+        published=published,
+        rejected=tuple(
+            Rejection(str(r[1]), str(r[2]), r[3] if isinstance(r[3], int) else None)
+            for r in record.rejections
+        ),
+        warnings=(*notes, *selection.warnings, *report.warnings),
+        scheduled=selection.scheduled,
+        next_release=selection.next_release,
+        incremental=True,
+    )
+
+
+def _skipped(outcome: FileOutcome | None) -> int:
+    return int(outcome is not None and outcome.draft_skipped)
+
+
+def _file_order(entry: list[object]) -> tuple[int, str]:
+    """Notes and rejections come in the order of the files: by source, then name."""
+    return int(entry[0]), str(entry[1])  # type: ignore[call-overload]
+
+
+def _holds(folder: str, row: PublishedRow) -> bool:
+    if folder.startswith("topics/"):
+        return folder[7:] in row.topics
+    return row.provider == folder[10:]
