@@ -420,3 +420,13 @@ def test_changed_articles_are_named_as_the_config_names_their_source(tmp_path: P
     found = classify([(2, str(real))], config)
     assert found.articles == {config.sources[0] / "_news" / "2024-05-01-story-0.md"}
     assert not found.full
+
+
+def test_a_build_started_ahead_can_import_all_it_preloads() -> None:
+    import importlib
+
+    from feedpub.cli.buildahead import PRELOAD
+
+    assert len(PRELOAD) == len(set(PRELOAD))
+    for name in PRELOAD:  # a module renamed away would no longer be preloaded
+        assert importlib.import_module(name).__name__ == name

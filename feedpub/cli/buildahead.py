@@ -12,6 +12,7 @@ without a line (the watcher stopped) ends it quietly, with code 0.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import signal
@@ -21,16 +22,24 @@ import sys
 # with `python -X importtime -m feedpub build` after an edit.
 PRELOAD = (
     "feedpub.publish",
+    "feedpub.incremental",
     "feedpub.sources.loader",
     "feedpub.sources.yamlfast",
+    "feedpub.sources.datafiles",
     "yaml_rs",  # imported by yamlfast only when a file is parsed
+    "feedpub.selection",
     "feedpub.group",
     "feedpub.editorial.select",
+    "feedpub.editorial.excerpts",
     "feedpub.guard",
     "feedpub.render.site",
+    "feedpub.render.pages",
+    "feedgen.ext.dc",
+    "encodings.idna",
     "feedpub.write",
     "feedpub.output",
     "feedpub.store",
+    "feedpub.store.changes",
 )
 
 
@@ -40,7 +49,8 @@ def main() -> int:
 
     try:
         for name in PRELOAD:
-            importlib.import_module(name)
+            with contextlib.suppress(ModuleNotFoundError):  # renamed: the build imports its own
+                importlib.import_module(name)
         line = sys.stdin.buffer.readline()
     except KeyboardInterrupt:  # Ctrl-C in the terminal reaches the waiting process too
         return EXIT_SIGNAL + signal.SIGINT
