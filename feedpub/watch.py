@@ -65,7 +65,7 @@ Snapshot = frozenset[tuple[str, int, int]]
 # A rebuild is told the changed article files, or None: rescan everything.
 Rebuild = Callable[[Config, frozenset[Path] | None], None]
 
-STEP_MS = 50  # a batch ends after this long without a new event
+STEP_MS = 20  # a batch ends when a check this often finds no new event
 DEBOUNCE_MS = 1_600  # and after this long in any case, so a stream of saves still builds
 MAX_CHANGED = 1_000  # a batch naming more paths gets a full build (see the module docstring)
 _ADDED, _DELETED = 1, 3  # watchfiles.Change values
