@@ -430,3 +430,15 @@ def test_a_build_started_ahead_can_import_all_it_preloads() -> None:
     assert len(PRELOAD) == len(set(PRELOAD))
     for name in PRELOAD:  # a module renamed away would no longer be preloaded
         assert importlib.import_module(name).__name__ == name
+
+
+def test_the_build_is_told_the_changed_files_once_it_can_be(tmp_path: Path) -> None:
+    import inspect
+
+    from feedpub.publish import build
+    from feedpub.watch import changed_options
+
+    story = tmp_path / "_news" / "a.md"
+    assert changed_options(None) == []
+    told = ["--changed", str(story)] if "changed" in inspect.signature(build).parameters else []
+    assert changed_options(frozenset({story})) == told
