@@ -144,8 +144,10 @@ def classify(
         if path in configs:
             reload = full = True
             continue
-        if path == state or path.is_relative_to(out):
-            continue
+        if path.is_relative_to(out) or (
+            state is not None and path.parent == state.parent and path.name.startswith(state.name)
+        ):
+            continue  # the build's own writes (the state file's -wal, -shm, moved-aside copies)
         match _meaning(path, change, sources, came_and_went=name in added):
             case ("article", spelled):
                 articles.add(spelled)

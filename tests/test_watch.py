@@ -33,7 +33,7 @@ from tests.conftest import article_text
 TIMEOUT = 60  # generous: the machine is shared; no test waits this long when it passes
 
 
-def write_site(root: Path, *, out_inside: bool = False) -> Path:
+def write_site(root: Path, *, out_inside: bool = False, state: str = "") -> Path:
     """A site of three stories; its config. ``out_inside``: laid out as `feedpub init`
     lays it (``source = ["."]``, the output and the state file inside it)."""
     root = root.resolve()  # as the events name it
@@ -50,6 +50,7 @@ def write_site(root: Path, *, out_inside: bool = False) -> Path:
     where = (
         'source = ["."]\nout = "feeds"\n' if out_inside else 'source = ["site"]\nout = "public"\n'
     )
+    where += f'state = "{state}"\n' if state else ""
     config.write_text(f'title = "Watched"\nbase_url = "https://news.example.org/feeds/"\n{where}')
     return config
 
@@ -170,9 +171,11 @@ def test_a_deleted_file_leaves_the_feeds(tmp_path: Path) -> None:
     assert "Story 1" in feed_text(config_path)
 
 
-def test_the_builds_own_writes_never_trigger_a_rebuild(tmp_path: Path) -> None:
+@pytest.mark.parametrize("state", ["", "_news/state.sqlite"])
+def test_the_builds_own_writes_never_trigger_a_rebuild(tmp_path: Path, state: str) -> None:
     tmp_path = tmp_path.resolve()
-    config_path = write_site(tmp_path, out_inside=True)  # feeds/ and .feedpub/ in the source
+    # feeds/ and the state file (.feedpub/state.sqlite, or among the articles) in the source
+    config_path = write_site(tmp_path, out_inside=True, state=state)
     config = load_config(config_path)
     plan = plan_watch(config, (config_path,))
     assert config.out.resolve() not in plan.deep + plan.flat
@@ -184,7 +187,8 @@ def test_the_builds_own_writes_never_trigger_a_rebuild(tmp_path: Path) -> None:
         (config.out / "rss.xml").unlink()
         assert build_in_process(["--config", str(config_path), "--quiet"]) == 0
         (config.out / "topics" / "notes.md").write_text(article_text(title="Not a source"))
-        (tmp_path / ".feedpub" / "scratch.md").write_text(article_text(title="Hidden"))
+        (tmp_path / ".scratch").mkdir()
+        (tmp_path / ".scratch" / "x.md").write_text(article_text(title="Hidden"))
         (tmp_path / "_news" / ".hidden").mkdir()
         (tmp_path / "_news" / ".hidden" / "x.md").write_text(article_text(title="Hidden too"))
         # Then a real save: the first and only rebuild names it alone.
