@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
@@ -32,8 +33,8 @@ from .output import outputs_present
 from .progress import GROUP
 from .progress import Progress as StepProgress
 from .report import BuildReport, report_from_json
-from .sources import Scan, check_source, load_scanned, parser_fingerprint, scan_sources
-from .sources.discover import Listing, list_sources, scan_listing
+from .sources.discover import Listing, Scan, check_source, list_sources, scan_listing, scan_sources
+from .sources.version import parser_fingerprint
 from .store import ArticleCache, State
 from .store.builds import finish_build, last_build, last_report_of, start_build
 from .store.published import record_stamps, stored_stamps
@@ -66,6 +67,8 @@ def build(
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
     on_wait: Callable[[float], None] | None = None,
+    full: bool = False,
+    changed: Sequence[Path] | None = None,
 ) -> BuildReport:
     """Build every feed of the configured site into ``config.out``.
 
@@ -78,7 +81,11 @@ def build(
     deploy does, once they are uploaded. ``progress`` hears how the long steps
     go (scan, parse, group, render, write: see ``feedpub.progress``); ``on_wait``
     is told, with ``wait``, when another run holds the output folder and this
-    one starts waiting for it.
+    one starts waiting for it. With ``full``, every story is grouped again even
+    if only a few files changed (incremental.py), and a build runs even if none
+    did. ``changed`` lists every file added, modified or deleted since the last
+    build (a file watcher's events): only they are looked at, any other file is
+    taken as the last build saw it.
 
     Raises:
         ConfigError: no source is configured.
@@ -95,7 +102,9 @@ def build(
     with output_lock(config.out, wait, on_wait):
         report, notes = _with_state(
             config,
-            lambda state: _build_locked(config, now, state, workers, links, ping_hubs, progress),
+            lambda state: _build_locked(
+                config, now, state, workers, links, ping_hubs, progress, full, changed
+            ),
         )
     return replace(report, warnings=(*notes, *report.warnings)) if notes else report
 
@@ -108,17 +117,24 @@ def _build_locked(
     links: LinkReport | None,
     ping_hubs: bool = True,
     progress: StepProgress | None = None,
+    full: bool = False,
+    changed: Sequence[Path] | None = None,
 ) -> BuildReport:
-    listing = list_sources(config.sources, progress)
     parser = parser_fingerprint(config.max_file_bytes)
     fingerprint = _build_fingerprint(config, parser)
-    changes = listing.changes_since(stored_stamps(state))
     last_fingerprint, _ = last_build(state)
+    stored = stored_stamps(state)
+    listing = None
+    if changed is not None and not full and last_fingerprint == fingerprint:
+        listing = _relisted(config, state, stored, changed)
+    if listing is None:
+        listing = list_sources(config.sources, progress)
+    changes = listing.changes_since(stored)
     pending = None
     # Link states change with time: a build that checks them always looks. Changes
     # apply only on top of a finished build of these settings (a killed one may have
     # cached files it never published).
-    if links is None and changes is not None and last_fingerprint == fingerprint:
+    if links is None and not full and changes is not None and last_fingerprint == fingerprint:
         if changes:
             from .incremental import read_changes
 
@@ -140,6 +156,8 @@ def _build_locked(
             config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
         )
     if report is None:
+        from .sources.loader import load_scanned
+
         scan = scan_listing(listing)
         cache = ArticleCache(state, parser)
         loaded = load_scanned(
@@ -160,6 +178,21 @@ def _build_locked(
     record_stamps(state, listing.stamps())
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
+
+
+def _relisted(
+    config: Config, state: State, stored: dict[str, bytes], changed: Sequence[Path]
+) -> Listing | None:
+    """The last listing with only the ``changed`` files looked at again, if it can be."""
+    from .incremental import Snapshot
+    from .sources.discover import relist
+    from .store.published import snapshot
+
+    text = snapshot(state)
+    record = Snapshot.from_json(text) if text else None
+    if record is None or not stored:
+        return None
+    return relist(config.sources, stored, record.walk_notes, changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +287,7 @@ def check_site_links(
         ConfigError, SourceError, StateError: as ``build``.
     """
     from .links import check_links
+    from .sources.loader import load_scanned
 
     _require_sources(config)
 

@@ -59,6 +59,19 @@ def add_build_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="check every article's link first; apply the links.on_dead policy",
     )
     link_options(b)
+    b.add_argument(
+        "--full",
+        action="store_true",
+        help="group every story again, even if few files changed or none did",
+    )
+    b.add_argument(
+        "--changed",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="a file added, modified or deleted since the last build (repeat it; for file "
+        "watchers): only these are looked at, the others are taken as the last build saw them",
+    )
     b.add_argument("--deploy", action="store_true", help="then deploy the output (see deploy)")
     deploy_options(b)
 
@@ -88,6 +101,8 @@ def run_build(args: argparse.Namespace) -> int:
             ping_hubs=not args.deploy,  # with --deploy, hubs hear of a feed once it is uploaded
             progress=steps,
             on_wait=None if args.quiet else waiting,
+            full=args.full,
+            changed=args.changed,
         )
     finally:
         if progress is not None:

@@ -235,6 +235,68 @@ def list_sources(sources: Sequence[Path], progress: Progress | None = None) -> L
     )
 
 
+def relist(
+    sources: Sequence[Path],
+    stored: Mapping[str, bytes],
+    notes: Sequence[Sequence[str]],
+    changed: Iterable[Path],
+) -> Listing | None:
+    """The listing ``stored`` (``Listing.stamps()`` of the last build) with only ``changed``
+    looked at again: what a file watcher's events allow instead of a walk of every folder.
+
+    ``notes`` are the last listing's. None when a change is not one of a plain article
+    file in a folder already listed (a new folder, a taxonomy file...): list it all then.
+    """
+    listed_ns = time.time_ns()
+    keys: dict[str, str] = {}  # folder prefix → its stamp key
+    for key in stored:
+        source, kind, prefix = key.split(":", 2)
+        if kind == "articles" and int(source) < len(sources):
+            keys.setdefault(prefix, key)
+    wanted: dict[str, dict[str, str | None]] = {}
+    for path in changed:
+        parent, name = os.path.split(os.path.abspath(path))
+        found = keys.get(parent + os.sep) or keys.get(os.path.relpath(parent) + os.sep)
+        if found is None or name.startswith(".") or not name.lower().endswith(ARTICLE_SUFFIXES):
+            return None
+        try:
+            info = os.stat(path, follow_symlinks=False)
+        except FileNotFoundError:
+            wanted.setdefault(found, {})[name] = None
+            continue
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        wanted.setdefault(found, {})[name] = f"{name}/{info.st_size}/{info.st_mtime_ns}"
+    result: list[ListedFolder] = []
+    racy: list[tuple[int, int]] = []
+    for key, data in stored.items():
+        source, kind, prefix = key.split(":", 2)
+        entries = decode_entries(data)
+        if kind == "articles" and key in wanted:
+            updates = wanted[key]
+            kept = [e for e in entries if e.rsplit("/", 2)[0] not in updates]
+            entries = kept + sorted(e for e in updates.values() if e is not None)
+        relisted = ListedFolder(int(source), prefix, [], kind == "taxonomy")
+        for index, entry in enumerate(entries):
+            if entry.endswith(UNTRUSTED):
+                entry = entry[: -len(UNTRUSTED)]
+                racy.append((len(result), index))
+            elif kind == "articles" and int(entry.rsplit("/", 1)[1]) > listed_ns - RACY_NS:
+                racy.append((len(result), index))
+            relisted.entries.append(entry)
+        result.append(relisted)
+    site_roots = tuple(s if (s / "_news").is_dir() else None for s in sources)
+    return Listing(
+        tuple(result),
+        site_roots,
+        tuple(tuple(n) for n in notes),
+        listed_ns,
+        tuple(racy),
+    )
+
+
 def check_source(source: Path) -> os.stat_result:
     """The stat of a source that can be one: a folder, or a single article file.
 
@@ -317,10 +379,11 @@ class _Walk:
             notes.append(f"and {len(skipped) - MAX_WALK_NOTES:,} more parts of the sources skipped")
         return tuple(notes)
 
-    def _add(self, folder: ListedFolder, mtimes: Iterable[int]) -> None:
+    def _add(self, folder: ListedFolder, racy: Iterable[int] = ()) -> None:
+        """Add a folder's listing; ``racy``: which of its entries are too fresh to trust."""
         index = len(self.folders)
         self.folders.append(folder)
-        self.racy.extend((index, i) for i, m in enumerate(mtimes) if m > self.racy_after)
+        self.racy.extend((index, i) for i in racy)
         if not folder.taxonomy:
             self.found += len(folder.entries)
             if self.paced is not None:
@@ -343,7 +406,7 @@ class _Walk:
             except OSError as e:
                 digest = f"unreadable {e.errno}"
             entries.append(f"{name}/{digest}")
-        self._add(ListedFolder(index, str(folder) + os.sep, entries, True), [])
+        self._add(ListedFolder(index, str(folder) + os.sep, entries, True))
 
     def _walk(self, index: int, top: str, identity: tuple[int, int]) -> None:
         """Collect article files below ``top`` with their stat, without recursion.
@@ -366,19 +429,21 @@ class _Walk:
                 self.skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
                 continue
             entries: list[str] = []
-            mtimes: list[int] = []
+            racy: list[int] = []
             below: list[str] = []
             try:
                 with os.scandir(fd) as listed:
-                    others = _list_articles(listed, len(prefix), entries, mtimes)
+                    others = _list_articles(listed, len(prefix), entries, racy, self.racy_after)
                 # Folders and everything unusual in name order, so that the walk (and
                 # which of two bind-mounted copies counts as the loop) never depends on
                 # the file system's order; plain articles need no order here.
                 others.sort(key=lambda e: e.name)
                 for entry in others:
                     path = prefix + entry.name
-                    problem = _entry_problem(entry, path, depth, seen, below, entries, mtimes)
-                    if problem:
+                    problem = _entry_problem(entry, path, depth, seen, below)
+                    if problem == _ARTICLE:
+                        _list_article(entry, entries, racy, self.racy_after)
+                    elif problem:
                         self.skipped.append(f"{display_name(path)}: {problem}")
             except OSError as e:
                 self.skipped.append(f"{display_name(folder)}: folder skipped: {e.strerror or e}")
@@ -386,12 +451,16 @@ class _Walk:
             finally:
                 os.close(fd)
             if entries:
-                self._add(ListedFolder(index, prefix, entries), mtimes)
+                self._add(ListedFolder(index, prefix, entries), racy)
             stack.extend((path, depth + 1) for path in reversed(below))
 
 
 def _list_articles(
-    entries: Iterable[os.DirEntry[str]], prefix_length: int, listed: list[str], mtimes: list[int]
+    entries: Iterable[os.DirEntry[str]],
+    prefix_length: int,
+    listed: list[str],
+    racy: list[int],
+    racy_after: int,
 ) -> list[os.DirEntry[str]]:
     """List the plain article files of one folder (the common case, kept cheap: a
     scan of 100,000 files runs on every cron build); return every other entry."""
@@ -402,27 +471,41 @@ def _list_articles(
         name = entry.name
         if name[0] == ".":
             continue
-        try:
-            plain = (
-                len(name) <= short
-                and name.lower().endswith(ARTICLE_SUFFIXES)
-                and not entry.is_dir(follow_symlinks=False)
-            )
-        except OSError:
-            plain = False
-        if not plain:
-            others.append(entry)
-            continue
-        try:
-            info = entry.stat()
-        except OSError:
-            add(f"{name}/-1/-1")  # loading will say why
-            mtimes.append(-1)
-            continue
-        mtime = info.st_mtime_ns
-        add(f"{name}/{info.st_size}/{mtime}")
-        mtimes.append(mtime)
+        if name.endswith(".md") and len(name) <= short:  # anything else: _entry_problem
+            try:
+                folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                folder = True  # _entry_problem says why
+            if not folder:
+                try:
+                    info = entry.stat()
+                except OSError:
+                    add(f"{name}/-1/-1")  # loading will say why
+                    continue
+                mtime = info.st_mtime_ns
+                add(f"{name}/{info.st_size}/{mtime}")
+                if mtime > racy_after:
+                    racy.append(len(listed) - 1)
+                continue
+        others.append(entry)
     return others
+
+
+def _list_article(
+    entry: os.DirEntry[str], listed: list[str], racy: list[int], racy_after: int
+) -> None:
+    """List one article file that is not a plain one (``X.MD``, a symlink...)."""
+    try:
+        info = entry.stat()
+    except OSError:
+        listed.append(f"{entry.name}/-1/-1")  # loading will say why
+        return
+    listed.append(f"{entry.name}/{info.st_size}/{info.st_mtime_ns}")
+    if info.st_mtime_ns > racy_after:
+        racy.append(len(listed) - 1)
+
+
+_ARTICLE = "article"  # what _entry_problem says of an article file to list
 
 
 def _entry_problem(
@@ -431,11 +514,9 @@ def _entry_problem(
     depth: int,
     seen: set[tuple[int, int]],
     below: list[str],
-    listed: list[str],
-    mtimes: list[int],
 ) -> str | None:
-    """File one directory entry at ``path`` (a folder to walk, or an article); why it is
-    skipped, if it is."""
+    """File one directory entry at ``path``: a folder to walk goes to ``below``; returns
+    why it is skipped, ``_ARTICLE`` for an article file to list, or None."""
     # A character is at most 4 bytes in the file system's encoding: only a path
     # longer than a quarter of the limit needs encoding to be measured.
     if len(path) > MAX_PATH_BYTES // 4 and len(os.fsencode(path)) > MAX_PATH_BYTES:
@@ -455,13 +536,5 @@ def _entry_problem(
             return "folder skipped: it is a folder already walked (a loop)"
         seen.add((info.st_dev, info.st_ino))
         below.append(path)
-    elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
-        try:
-            info = entry.stat()
-        except OSError:
-            listed.append(f"{entry.name}/-1/-1")  # loading will say why
-            mtimes.append(-1)
-            return None
-        listed.append(f"{entry.name}/{info.st_size}/{info.st_mtime_ns}")
-        mtimes.append(info.st_mtime_ns)
-    return None
+        return None
+    return _ARTICLE if entry.name.lower().endswith(ARTICLE_SUFFIXES) else None

@@ -21,12 +21,11 @@ from ..progress import PARSE, Progress
 from .discover import Scan, SourceFile, scan_sources
 from .fields import parse_article
 from .read import decode_text, read_bytes
+from .version import PARSER_VERSION
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-# Bump when loading changes what an article holds: every cached result is parsed again.
-PARSER_VERSION = 4  # 4: related stories keep their date
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 400
@@ -65,11 +64,6 @@ class ParseCache(Protocol[Row]):
     def bodies(self, articles: Iterable[ArticleHead]) -> dict[str, Article]:
         """Whole articles for light ones, keyed by path."""
         ...
-
-
-def parser_fingerprint(max_file_bytes: int) -> str:
-    """Results made under another parser version or size limit are parsed again."""
-    return f"v{PARSER_VERSION}:max={max_file_bytes}"
 
 
 def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
