@@ -320,15 +320,8 @@ def watch_and_build(
 
 
 def changed_options(changed: frozenset[Path] | None) -> list[str]:
-    """The ``feedpub build`` options that name ``changed`` (none: a full build).
-
-    Builds that do not take ``--changed`` yet rescan everything.
-    """
-    import inspect
-
-    from .publish import build
-
-    if changed is None or "changed" not in inspect.signature(build).parameters:
+    """The ``feedpub build`` options that name ``changed`` (none: a full listing)."""
+    if changed is None:
         return []
     return [option for path in sorted(changed) for option in ("--changed", str(path))]
 

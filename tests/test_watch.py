@@ -436,13 +436,33 @@ def test_a_build_started_ahead_can_import_all_it_preloads() -> None:
         assert importlib.import_module(name).__name__ == name
 
 
-def test_the_build_is_told_the_changed_files_once_it_can_be(tmp_path: Path) -> None:
-    import inspect
-
-    from feedpub.publish import build
+def test_the_build_is_told_the_changed_files_in_order(tmp_path: Path) -> None:
     from feedpub.watch import changed_options
 
-    story = tmp_path / "_news" / "a.md"
+    b, a = tmp_path / "_news" / "b.md", tmp_path / "_news" / "a.md"
     assert changed_options(None) == []
-    told = ["--changed", str(story)] if "changed" in inspect.signature(build).parameters else []
-    assert changed_options(frozenset({story})) == told
+    assert changed_options(frozenset({b, a})) == ["--changed", str(a), "--changed", str(b)]
+
+
+def test_a_rebuild_looks_only_at_the_files_the_events_name(tmp_path: Path) -> None:
+    tmp_path = tmp_path.resolve()
+    config_path = write_site(tmp_path)
+    news = tmp_path / "site" / "_news"
+    long_ago = (1_600_000_000, 1_600_000_000)  # not just written: no build looks twice
+    for story in news.iterdir():
+        os.utime(story, long_ago)
+    # A change no event names: written through a hard link outside the watched folders.
+    unseen = tmp_path / "elsewhere.md"
+    os.link(news / "2024-05-01-story-0.md", unseen)
+    with watching(config_path) as rebuilds:
+        with open(unseen, "r+") as f:
+            f.write(article_text(title="Unseen edit", url="https://a.example/0"))
+        os.utime(unseen, (1_600_000_100, 1_600_000_100))
+        save(news / "2024-05-02-story-1.md", article_text(title="Seen", url="https://a.example/1"))
+        wait_for(lambda: "Seen" in feed_text(config_path), "the named edit in the feed")
+        assert "Unseen edit" not in feed_text(config_path), "a file no event named was read"
+        # A full build (the config changed) looks at every file.
+        save(config_path, config_path.read_text().replace("Watched", "Watched again"))
+        wait_for(lambda: "Unseen edit" in feed_text(config_path), "the full build's find")
+    assert rebuilds.asked[0] == frozenset({news / "2024-05-02-story-1.md"})
+    assert rebuilds.asked[-1] is None
