@@ -44,6 +44,7 @@ from .store.published import (
     newest,
     published_rows,
     record_published,
+    redate,
     save_snapshot,
     snapshot,
 )
@@ -252,6 +253,7 @@ class _Change:
     after: FileOutcome | None
     old: PublishedRow | None = None
     new: PublishedRow | None = None
+    redated: bool = False  # not a changed file: a story dated apart from a changed one
 
 
 @dataclass
@@ -368,16 +370,16 @@ def build_changes(
         )
 
     try:
-        apply_changes(
+        runs = apply_changes(
             state,
             gone=[c.display for c in found if c.old is not None],
             added=[c.new for c in found if c.new is not None],
-            alone=[c.new.published for c in found if c.new is not None],
-            vacated=[c.old.published for c in found if c.old is not None],
+            instants=[r.published for c in found for r in (c.old, c.new) if r is not None],
             logos=logos_kept,
         )
     except Conflict:
         return None
+    found.extend(_redated(state, runs, found))
     if pending.rows:
         cache.store(pending.rows, not config.include_drafts)
     pending.keep_touched()
@@ -386,6 +388,34 @@ def build_changes(
     return _write(
         config, now, state, cache, record, found, plan, listing, cores, ping_hubs, progress
     )
+
+
+def _redated(
+    state: State, runs: dict[int, list[tuple[str, str, int | None]]], found: list[_Change]
+) -> list[_Change]:
+    """Date apart the stories that share an instant with a changed one (as grouping does:
+    selection.instant_shifts); each other story whose date moved is a change of its feeds."""
+    from .selection import instant_shifts
+
+    moved: list[tuple[str, int | None]] = []
+    for when, stories in runs.items():
+        shifts = instant_shifts([key for _, key, _ in stories]) if len(stories) > 1 else {}
+        for path, key, updated in stories:
+            shift = shifts.get(key)
+            wanted = None if shift is None else when + shift // timedelta(microseconds=1)
+            if wanted != updated:
+                moved.append((path, wanted))
+    if not moved:
+        return []
+    redate(state, moved)
+    changed = {c.display: c for c in found}
+    others = published_rows(state, [path for path, _ in moved if path not in changed])
+    for path, wanted in moved:
+        change = changed.get(path)
+        if change is not None and change.new is not None:
+            change.new = change.new._replace(updated=wanted)
+    # The same story before and after: its feeds are rendered again, their totals kept.
+    return [_Change(path, -1, None, None, row, row, True) for path, row in others.items()]
 
 
 def _outcomes(rows: Sequence[ArticleRow], skip_drafts: bool) -> dict[str, FileOutcome]:
@@ -511,7 +541,8 @@ def _write(
     cores: int,
     ping_hubs: bool,
     progress: Progress | None,
-) -> BuildReport:
+) -> BuildReport | None:
+    """Select the touched feeds again and write the site; None if one would be empty."""
     from .guard import check_shrink
     from .output import last_feed_folders
     from .render.site import subscriptions
@@ -527,7 +558,9 @@ def _write(
             if row.provider is not None:
                 keys.append(f"providers/{row.provider}")
             for key in keys:
-                touched.setdefault(key, []).append(change)
+                held = touched.setdefault(key, [])
+                if not held or held[-1] is not change:  # a story in a feed before and after
+                    held.append(change)
     taxonomy = record.taxonomy()
     items: dict[str, list[tuple[str, int | None]]] = {}
     for entry in record.feeds:
@@ -554,6 +587,8 @@ def _write(
                 ):
                     counted += step
         entry["total"] = int(entry["total"]) + counted  # type: ignore[call-overload]
+        if not items[folder]:
+            return None  # an empty feed is dated by the site's newest story: the full way
         entry["items"] = [[path, when] for path, when in items[folder]]
     paths = sorted({str(p) for entry in record.feeds for p, _ in entry["items"]})  # type: ignore[attr-defined]
     heads = cache.cached(paths, False)
@@ -590,7 +625,7 @@ def _write(
         for c in found
     )
     record.published = published
-    changed = {c.display for c in found}
+    changed = {c.display for c in found if not c.redated}
     record.file_notes = [n for n in record.file_notes if n[1] not in changed]
     record.rejections = [r for r in record.rejections if r[1] not in changed]
     for change in found:

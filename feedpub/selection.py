@@ -141,17 +141,26 @@ def _distinct_updates(articles: list[ArticleHead]) -> list[ArticleHead]:
     result = list(articles)
     for indexes in runs:
         instant = articles[indexes[0]].published
-        used: set[int] = set()
-        slots = max(999, len(indexes))  # never fewer slots than stories: the probe ends
-        for index in sorted(indexes, key=lambda i: articles[i].key):
-            digest = hashlib.sha1(articles[index].key.encode("utf-8")).digest()
-            slot = int.from_bytes(digest[:4], "big") % slots
-            while slot in used:
-                slot = (slot + 1) % slots
-            used.add(slot)
-            shift = timedelta(milliseconds=slot % 999 + 1, microseconds=slot // 999)
-            result[index] = replace(articles[index], updated=instant + shift)
+        shifts = instant_shifts([articles[i].key for i in indexes])
+        for index in indexes:
+            result[index] = replace(articles[index], updated=instant + shifts[articles[index].key])
     return result
+
+
+def instant_shifts(keys: list[str]) -> dict[str, timedelta]:
+    """How far each of the stories (by id) published at one instant is moved up: 1-999 ms,
+    chosen from a hash of its own id, plus microseconds past 999 of them."""
+    used: set[int] = set()
+    slots = max(999, len(keys))  # never fewer slots than stories: the probe ends
+    shifts: dict[str, timedelta] = {}
+    for key in sorted(keys):
+        digest = hashlib.sha1(key.encode("utf-8")).digest()
+        slot = int.from_bytes(digest[:4], "big") % slots
+        while slot in used:
+            slot = (slot + 1) % slots
+        used.add(slot)
+        shifts[key] = timedelta(milliseconds=slot % 999 + 1, microseconds=slot // 999)
+    return shifts
 
 
 @dataclass(frozen=True, slots=True)

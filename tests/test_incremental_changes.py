@@ -19,13 +19,14 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from feedpub.config import Config
+from feedpub.config import Config, FeedPolicy
 from feedpub.publish import build
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, article_text
 from tests.test_incremental import NOW
 from tests.test_incremental_equivalence import output_of, told
 
@@ -217,8 +218,8 @@ class Site:
         return ", ".join(self.rng.choice(changes)() for _ in range(self.rng.randrange(1, 3)))
 
 
-def config_for(root: Path, name: str) -> Config:
-    return Config(
+def config_for(root: Path, name: str, settings: str = "plain") -> Config:
+    config = Config(
         sources=(root / "site", root / "extra"),
         out=root / name / "out",
         base_url=BASE_URL,
@@ -226,15 +227,29 @@ def config_for(root: Path, name: str) -> Config:
         max_items=6,
         allow_shrink=True,
     )
+    if settings == "drafts and quality":
+        return replace(config, include_drafts=True, min_quality=30)
+    if settings == "policies":
+        return replace(
+            config,
+            topics={"Space": FeedPolicy(max_items=2), "climate": FeedPolicy(enabled=False)},
+            providers={"p1.example": FeedPolicy(min_quality=50, title="One")},
+        )
+    return config
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(
+    ("seed", "settings"),
+    [(seed, "plain") for seed in range(6)]
+    + [(seed, "drafts and quality") for seed in range(6, 9)]
+    + [(seed, "policies") for seed in range(9, 12)],
+)
 def test_applied_changes_write_what_grouping_everything_again_writes(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, settings: str
 ) -> None:
     site = Site(tmp_path, random.Random(seed))
-    applied_config = config_for(tmp_path, "applied")
-    full_config = config_for(tmp_path, "full")
+    applied_config = config_for(tmp_path, "applied", settings)
+    full_config = config_for(tmp_path, "full", settings)
     history = ["first build"]
     build(applied_config, NOW, workers=1)
     build(full_config, NOW, workers=1, full=True)
@@ -290,3 +305,35 @@ def test_a_change_outside_the_listed_folders_lists_everything(tmp_path: Path) ->
     expected = build(listed, NOW, workers=1)
     assert output_of(config.out) == output_of(listed.out)
     assert told(report) == told(expected)
+
+
+def test_a_feed_left_with_no_story_above_its_floor_is_built_the_full_way(tmp_path: Path) -> None:
+    """An empty feed is dated by the site's newest story: a change that empties one is not
+    applied story by story, and the feed comes out as a full build makes it."""
+    news = tmp_path / "site" / "_news"
+    news.mkdir(parents=True)
+    for number, (topic, quality) in enumerate([("Space", 50), ("AI", 60), ("AI", 70)]):
+        (news / f"s{number}.md").write_text(
+            article_text(
+                title=f"Story {number}",
+                url=f"https://a.example/{number}",
+                date=f"2024-05-0{number + 1}T10:00:00Z",
+                topics=[topic],
+                quality=quality,
+            ),
+            encoding="utf-8",
+        )
+    applied, full = (
+        replace(config_for(tmp_path, name), sources=(tmp_path / "site",), min_quality=30)
+        for name in ("applied", "full")
+    )
+    build(applied, NOW, workers=1)
+    build(full, NOW, workers=1, full=True)
+    space = news / "s0.md"
+    space.write_text(space.read_text("utf-8").replace("quality: 50", "quality: 10"), "utf-8")
+    report = build(applied, NOW, workers=1)
+    expected = build(full, NOW, workers=1, full=True)
+    assert not report.incremental
+    assert output_of(applied.out) == output_of(full.out)
+    assert told(report) == told(expected)
+    assert "<item>" not in (applied.out / "topics" / "space" / "rss.xml").read_text("utf-8")

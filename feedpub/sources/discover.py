@@ -273,20 +273,30 @@ def relist(
     racy: list[tuple[int, int]] = []
     for key, data in stored.items():
         source, kind, prefix = key.split(":", 2)
-        entries = decode_entries(data)
+        text = data.decode("utf-8", "surrogateescape")
+        fresh: list[str] = []
         if kind == "articles" and key in wanted:
-            updates = wanted[key]
-            kept = [e for e in entries if e.rsplit("/", 2)[0] not in updates]
-            entries = kept + sorted(e for e in updates.values() if e is not None)
-        relisted = ListedFolder(int(source), prefix, [], kind == "taxonomy")
-        for index, entry in enumerate(entries):
-            if entry.endswith(UNTRUSTED):
-                entry = entry[: -len(UNTRUSTED)]
-                racy.append((len(result), index))
-            elif kind == "articles" and int(entry.rsplit("/", 1)[1]) > listed_ns - RACY_NS:
-                racy.append((len(result), index))
-            relisted.entries.append(entry)
-        result.append(relisted)
+            # A few names looked up in the text (in C), not every entry split in Python.
+            text = "\0" + text + "\0"
+            for name, entry in wanted[key].items():
+                start = text.find(f"\0{name}/")
+                if start >= 0:
+                    text = text[:start] + text[text.index("\0", start + 1) :]
+                if entry is not None:
+                    fresh.append(entry)
+            text = text.strip("\0")
+        entries = text.split("\0") if text else []
+        folder = len(result)
+        if UNTRUSTED in text:  # entries the last listing could not vouch for: still not
+            for index, entry in enumerate(entries):
+                if entry.endswith(UNTRUSTED):
+                    entries[index] = entry[: -len(UNTRUSTED)]
+                    racy.append((folder, index))
+        for entry in sorted(fresh):
+            if int(entry.rsplit("/", 1)[1]) > listed_ns - RACY_NS:
+                racy.append((folder, len(entries)))
+            entries.append(entry)
+        result.append(ListedFolder(int(source), prefix, entries, kind == "taxonomy"))
     site_roots = tuple(s if (s / "_news").is_dir() else None for s in sources)
     return Listing(
         tuple(result),

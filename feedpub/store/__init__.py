@@ -5,6 +5,7 @@ articles.py   the parsed-article cache (one row per file: head columns, body JSO
 builds.py     the last build's fingerprint and report; one digest per feed
 links.py      link-check results, one row per URL
 changes.py    when each story's content last changed (Atom updated, JSON date_modified)
+published.py  what the last build published, indexed in feed order; the listing it saw
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ is one JSON document in ``meta``, written and read by ``feedpub.incremental``.
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
@@ -134,21 +133,19 @@ def apply_changes(
     state: State,
     gone: Sequence[str],
     added: Sequence[PublishedRow],
-    alone: Sequence[int],
-    vacated: Sequence[int],
+    instants: Iterable[int],
     logos: Callable[[Callable[[str], str | None]], bool],
-) -> None:
+) -> dict[int, list[tuple[str, str, int | None]]]:
     """Remove the stories of ``gone`` (paths) and add ``added``, in one transaction.
 
-    ``alone`` are the dates of the stories added, ``vacated`` those of the
-    stories removed: after the change each must be the date of exactly as many
-    stories as ``alone`` has it, and none twice (stories of one date depend on
-    one another). ``logos`` is asked, with a function giving a provider's first
-    logo in feed order as the change leaves it, whether the change may stand.
+    ``logos`` is asked, with a function giving a provider's first logo in feed
+    order as the change leaves it, whether the change may stand. Returns the
+    stories (path, id, updated) published at each of ``instants`` once changed:
+    stories of one instant are dated apart from one another.
 
     Raises:
         Conflict: the change is refused and nothing is changed: an added story's id or
-            canonical URL is another story's, a date is shared, or ``logos`` said no.
+            canonical URL is another story's, or ``logos`` said no.
     """
     with state.transaction() as db:
         db.executemany("DELETE FROM published WHERE path = ?", [(p,) for p in gone])
@@ -157,16 +154,25 @@ def apply_changes(
             _insert(db, added)
         except sqlite3.IntegrityError as e:
             raise Conflict(str(e)) from e
-        wanted = Counter(alone)
-        for when in set(alone) | set(vacated):
-            (count,) = db.execute(
-                "SELECT COUNT(*) FROM published INDEXED BY published_order WHERE published = ?",
-                (when,),
-            ).fetchone()
-            if wanted[when] > 1 or count != wanted[when]:
-                raise Conflict(f"stories share the date {when}")
         if not logos(lambda provider: _first_logo(db, provider)):
             raise Conflict("a provider's logo changes")
+        return {
+            when: db.execute(
+                "SELECT path, key, updated FROM published INDEXED BY published_order "
+                "WHERE published = ?",
+                (when,),
+            ).fetchall()
+            for when in set(instants)
+        }
+
+
+@guarded
+def redate(state: State, updated: Sequence[tuple[str, int | None]]) -> None:
+    """Set the ``updated`` of stories (path, µs or None) whose instant they share changed."""
+    with state.transaction() as db:
+        db.executemany(
+            "UPDATE published SET updated = ? WHERE path = ?", [(u, p) for p, u in updated]
+        )
 
 
 def _first_logo(db: sqlite3.Connection, provider: str) -> str | None:
