@@ -7,7 +7,8 @@
     ├── LockError                another build holds the output folder
     ├── StateError               the state file cannot be opened, read or written
     ├── ShrinkError              a build would remove much of what subscribers have
-    ├── ServeError               the preview server cannot start (no output folder, port taken)
+    ├── ServeError               the preview server cannot start (no output folder, port taken),
+    │                            or cannot watch the sources for file events
     └── DeployError              a deploy to object storage failed or was refused
 
 The CLI maps these to exit codes in one place; anything else is a bug.
@@ -62,7 +63,8 @@ class ShrinkError(FeedpubError):
 
 
 class ServeError(FeedpubError):
-    """``feedpub serve`` cannot start: nothing to serve, or the address cannot be bound."""
+    """``feedpub serve`` cannot start (nothing to serve, the address cannot be bound), or
+    cannot watch the sources for file events (then it polls them instead)."""
 
 
 class DeployError(FeedpubError):

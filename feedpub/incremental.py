@@ -50,8 +50,6 @@ from .store.published import (
 )
 from .taxonomy import Taxonomy, normalize_name, provider_identity
 
-# More changed files than this, and a full build is about as quick.
-MAX_CHANGED_FILES = 2000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -283,9 +281,7 @@ def read_changes(
     config: Config, state: State, changes: ListingChanges, progress: Progress | None = None
 ) -> Pending | None:
     """Read the files a listing found changed (their bytes' hash decides which did);
-    None when there are too many, or one the cache never saw is gone."""
-    if len(changes.present) + len(changes.gone) > MAX_CHANGED_FILES:
-        return None
+    None when one the cache never saw is gone."""
     skip_drafts = not config.include_drafts
     cache = ArticleCache(state, parser_fingerprint(config.max_file_bytes))
     displays = [f.display for f in changes.present] + [d for d, _ in changes.gone]

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from .links import LinkReport
     from .selection import DeadLinkStory
 
+# More changed files than this (counting a change twice), and a full build is about as quick.
+MAX_CHANGED_FILES = 4000
 # (URLs done, URLs to check, dead so far): a link check's progress.
 Progress = Callable[[int, int, int], None]
 Result = TypeVar("Result")
@@ -129,7 +131,7 @@ def _build_locked(
         listing = _relisted(config, state, stored, changed)
     if listing is None:
         listing = list_sources(config.sources, progress)
-    changes = listing.changes_since(stored)
+    changes = listing.changes_since(stored, MAX_CHANGED_FILES)
     pending = None
     # Link states change with time: a build that checks them always looks. Changes
     # apply only on top of a finished build of these settings (a killed one may have

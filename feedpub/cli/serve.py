@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import DEFAULT_BASE_URL, Config
-from ..errors import FeedpubError
-from ..publish import build
-from .build import print_summary
+from ..errors import FeedpubError, ServeError
 from .common import (
     DEFAULT_CONFIG,
     DEFAULT_HOST,
@@ -77,43 +77,32 @@ def add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 def run_serve(args: argparse.Namespace) -> int:
     from ..serve import PreviewServer
-    from ..watch import build_in_process, snapshot_config, watch_and_build
 
     config = resolve_config(args)
     config_file = args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     also = (config_file,) if config_file is not None else ()
-    if args.watch:
-        since = snapshot_config(config, also)  # taken first: a save during the build counts
-        print_summary(build(config, now=datetime.now(UTC)), quiet=False, seconds=0.0)
-    base_url = _preview_base_url(config, from_flag=args.base_url is not None)
-    server = PreviewServer(
-        config.out,
-        args.host,
-        args.port,
-        base_url=base_url,
-        log=lambda line: print(line, file=sys.stderr, flush=True),
-    )
     stop = threading.Event()
+    watcher: threading.Thread | None = None
     if args.watch:
-        options = [
-            *(("--config", str(config_file)) if config_file else ()),
-            "--out",
-            str(config.out),
-        ]
-        options += ("--base-url", config.base_url) if args.base_url is not None else ()
-
-        def rebuild(_: Config) -> None:
-            print("sources changed: rebuilding", file=sys.stderr, flush=True)
-            code = build_in_process(options)  # a new process: see feedpub/watch.py
-            done = "rebuilt" if code in (EXIT_OK, EXIT_REJECTED) else f"rebuild failed ({code})"
-            print(f"sources changed: {done}", file=sys.stderr, flush=True)
-
-        watcher = threading.Thread(
-            target=watch_and_build,
-            args=(lambda: resolve_config(args), rebuild, stop),
-            kwargs={"on_error": _print_rebuild_error, "also_watch": also, "since": since},
-            daemon=True,
+        code, watcher = _start_watching(args, config, config_file, also, stop)
+        if watcher is None:
+            return code
+    base_url = _preview_base_url(config, from_flag=args.base_url is not None)
+    try:
+        server = PreviewServer(
+            config.out,
+            args.host,
+            args.port,
+            base_url=base_url,
+            log=lambda line: print(line, file=sys.stderr, flush=True),
         )
+    except BaseException:
+        if watcher is not None:  # stopped at once: it closes its event threads
+            stop.set()
+            watcher.start()
+            watcher.join()
+        raise
+    if watcher is not None:
         watcher.start()
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -121,15 +110,101 @@ def run_serve(args: argparse.Namespace) -> int:
             "publish with a real web server (docs/serve.md)",
             file=sys.stderr,
         )
-    print(f"Serving {config.out} at {server.url} (as {base_url}; Ctrl-C to stop)", flush=True)
-    try:
+    try:  # Ctrl-C right after the address is printed is a clean stop too
+        print(f"Serving {config.out} at {server.url} (as {base_url}; Ctrl-C to stop)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
         server.server_close()
+        if watcher is not None:
+            watcher.join(timeout=30)  # a build under way ends first
     return EXIT_OK
+
+
+def _start_watching(
+    args: argparse.Namespace,
+    config: Config,
+    config_file: Path | None,
+    also: tuple[Path, ...],
+    stop: threading.Event,
+) -> tuple[int, threading.Thread | None]:
+    """Watch the sources, build once, and return the build's exit code and the thread
+    (not started) that rebuilds on changes, or None when the build failed (it said why).
+
+    Watching starts before the first build, so a save made while it runs is not missed.
+    """
+    from ..watch import (
+        BuildAhead,
+        EventFeed,
+        plan_watch,
+        poll_and_build,
+        snapshot_config,
+        watch_and_build,
+    )
+
+    options = [*(("--config", str(config_file)) if config_file else ()), "--out", str(config.out)]
+    options += ("--base-url", config.base_url) if args.base_url is not None else ()
+
+    builder = BuildAhead(options)  # a new process per build: see feedpub/watch.py
+
+    def rebuild(_: Config, changed: frozenset[Path] | None) -> None:
+        print("sources changed: rebuilding", file=sys.stderr, flush=True)
+        code = builder.run(changed)
+        done = "rebuilt" if code in (EXIT_OK, EXIT_REJECTED) else f"rebuild failed ({code})"
+        print(f"sources changed: {done}", file=sys.stderr, flush=True)
+        if not stop.is_set():
+            builder.start()  # the next build's process, ready before it is needed
+
+    def load() -> Config:
+        return resolve_config(args)
+
+    feed: EventFeed | None = None
+    try:
+        feed = EventFeed(plan_watch(config, also))
+    except ServeError as e:
+        print(
+            f"warning: {e}: checking the sources once a second instead",
+            file=sys.stderr,
+            flush=True,
+        )
+        since = snapshot_config(config, also)  # taken first: a save during the build counts
+        target: Callable[[], None] = partial(
+            poll_and_build,
+            load,
+            rebuild,
+            stop,
+            on_error=_print_rebuild_error,
+            also_watch=also,
+            since=since,
+        )
+    else:
+        target = partial(
+            watch_and_build,
+            config,
+            load,
+            rebuild,
+            stop,
+            on_error=_print_rebuild_error,
+            also_watch=also,
+            feed=feed,
+        )
+    # The first build runs as a process too: this one already runs the event threads.
+    code = builder.run()
+    if code not in (EXIT_OK, EXIT_REJECTED):
+        if feed is not None:
+            feed.close()
+        return code, None
+    builder.start()
+
+    def watch() -> None:
+        try:
+            target()
+        finally:
+            builder.close()
+
+    return code, threading.Thread(target=watch, daemon=True, name="feedpub-watch")
 
 
 def _preview_base_url(config: Config, *, from_flag: bool) -> str:

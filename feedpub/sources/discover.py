@@ -88,9 +88,13 @@ class Listing:
     def files_listed(self) -> int:
         return sum(len(f.entries) for f in self.folders if not f.taxonomy)
 
-    def changes_since(self, stored: Mapping[str, bytes]) -> ListingChanges | None:
+    def changes_since(self, stored: Mapping[str, bytes], limit: int) -> ListingChanges | None:
         """The article files added, changed or gone since ``stored`` (``stamps()`` of an
-        earlier listing); None when a taxonomy file changed (every feed may change)."""
+        earlier listing). None when there is no earlier listing, a taxonomy file changed
+        (every feed may change) or over ``limit`` files did: then everything is loaded."""
+        if not stored:
+            return None
+        count = 0
         present: list[SourceFile] = []
         sources: list[int] = []
         racy: list[bool] = []
@@ -109,6 +113,9 @@ class Listing:
             new = set(folder.entries)
             added = new - old  # set arithmetic in C: most of 100,000 entries are in both
             removed = old - new
+            count += len(added) + len(removed)
+            if count > limit:
+                return None
             names = {entry.rsplit("/", 2)[0] for entry in added}
             for entry in sorted(added):
                 name, size, mtime = entry.rsplit("/", 2)

@@ -42,15 +42,25 @@ _SNAPSHOT = "published"
 
 @guarded
 def record_published(
-    state: State, rows: Iterable[PublishedRow], merged: Iterable[tuple[str, str]], snapshot: str
+    state: State, rows: Sequence[PublishedRow], merged: Iterable[tuple[str, str]], snapshot: str
 ) -> None:
     """Replace the record of what is published: every story, the files merged away
     (path, canonical URL) and the JSON snapshot."""
     with state.transaction() as db:
+        # The indexes (state.py) are dropped and made again around the rows: sorting
+        # once is quicker than keeping them sorted through 100,000 inserts.
+        indexes = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('published', 'published_topics')"
+        ).fetchall()
+        for name, _ in indexes:
+            db.execute(f'DROP INDEX "{name}"')
         db.execute("DELETE FROM published")
         db.execute("DELETE FROM published_topics")
         db.execute("DELETE FROM merged")
         _insert(db, rows)
+        for _, sql in indexes:
+            db.execute(sql)
         db.executemany("INSERT OR REPLACE INTO merged VALUES (?, ?)", merged)
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_SNAPSHOT, snapshot))
 
@@ -62,14 +72,13 @@ def forget_published(state: State) -> None:
         db.execute("DELETE FROM meta WHERE name = ?", (_SNAPSHOT,))
 
 
-def _insert(db: sqlite3.Connection, rows: Iterable[PublishedRow]) -> None:
-    topics: list[tuple[str, int, int, str, str]] = []
-    flat = []
-    for row in rows:
-        flat.append(row[:8])
-        topics.extend((t, row.published, row.quality, row.key, row.path) for t in row.topics)
-    db.executemany("INSERT INTO published VALUES (?,?,?,?,?,?,?,?)", flat)
-    db.executemany("INSERT INTO published_topics VALUES (?,?,?,?,?)", topics)
+def _insert(db: sqlite3.Connection, rows: Sequence[PublishedRow]) -> None:
+    # Streamed from the rows: no second list of 100,000 tuples.
+    db.executemany("INSERT INTO published VALUES (?,?,?,?,?,?,?,?)", (row[:8] for row in rows))
+    db.executemany(
+        "INSERT INTO published_topics VALUES (?,?,?,?,?)",
+        ((t, row.published, row.quality, row.key, row.path) for row in rows for t in row.topics),
+    )
 
 
 @guarded

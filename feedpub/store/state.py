@@ -82,25 +82,28 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE stamps (folder TEXT PRIMARY KEY, entries BLOB NOT NULL);
     CREATE TABLE published (
-        path TEXT PRIMARY KEY,
-        key TEXT NOT NULL UNIQUE,
-        canonical TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        key TEXT NOT NULL,
+        canonical TEXT NOT NULL,
         published INTEGER NOT NULL,
         quality INTEGER NOT NULL,
         updated INTEGER,
         provider TEXT,
         logo TEXT NOT NULL
     );
-    CREATE INDEX published_order ON published (published DESC, quality DESC, key);
-    CREATE INDEX published_provider ON published (provider, published DESC, quality DESC, key);
     CREATE TABLE published_topics (
         topic TEXT NOT NULL,
         published INTEGER NOT NULL,
         quality INTEGER NOT NULL,
         key TEXT NOT NULL,
-        path TEXT NOT NULL,
-        PRIMARY KEY (topic, published DESC, quality DESC, key)
-    ) WITHOUT ROWID;
+        path TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX published_path ON published (path);
+    CREATE UNIQUE INDEX published_key ON published (key);
+    CREATE UNIQUE INDEX published_canonical ON published (canonical);
+    CREATE INDEX published_order ON published (published DESC, quality DESC, key);
+    CREATE INDEX published_provider ON published (provider, published DESC, quality DESC, key);
+    CREATE INDEX topic_order ON published_topics (topic, published DESC, quality DESC, key);
     CREATE INDEX published_topics_path ON published_topics (path);
     CREATE TABLE merged (path TEXT PRIMARY KEY, canonical TEXT NOT NULL);
     CREATE INDEX merged_canonical ON merged (canonical);
