@@ -146,6 +146,7 @@ def _render_forked(
     taken = context.Value("i", 0)  # how many batches the workers have taken
     receivers: list[Connection] = []
     processes: list[BaseProcess] = []
+    finished = False
     try:
         # The parent's objects, frozen, are never walked by a worker's collector:
         # walking them would copy every page a worker shares with it.
@@ -169,12 +170,14 @@ def _render_forked(
                     yield ready.recv()
                 except EOFError:  # that worker is done (or died: its batch is left undone)
                     pending.remove(ready)
+        finished = True
     finally:
         gc.unfreeze()
         for receive in receivers:
             receive.close()
         for worker in processes:
-            worker.terminate()  # nothing once it has exited; stops it if the build stops
+            if not finished:  # the build is stopping: so are its workers
+                worker.terminate()
             worker.join()
 
 
