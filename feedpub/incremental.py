@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -143,20 +142,19 @@ def record_build(
         for a in ready
         if a.path not in kept and not (a.draft and not config.include_drafts)
     ]
-    rows: list[PublishedRow] = []
-    topic_counts: dict[str, dict[str, int]] = {}
-    names: dict[str, Counter[str]] = {}
-    keys_unique = True
-    spellings: Counter[str] = Counter()
-    for article in selection.articles:
-        original = raw[article.path]
-        keys_unique = keys_unique and article.key == original.key
-        spellings.update(original.topics)
-        provider = original.provider
-        if provider is not None:
-            names.setdefault(provider_identity(provider), Counter())[provider.name] += 1
-        rows.append(
-            PublishedRow(
+    keys_unique = all(a.key == raw[a.path].key for a in selection.articles)
+    topics_json: dict[tuple[str, ...], str] = {}  # stories share their topic tuples
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        """Each story's row, made as SQLite takes it: none is kept."""
+        for article in selection.articles:
+            provider = raw[article.path].provider  # its own logo, before the taxonomy's
+            topics = topics_json.get(article.topic_slugs)
+            if topics is None:
+                topics = topics_json[article.topic_slugs] = json.dumps(
+                    sorted(set(article.topic_slugs))
+                )
+            yield (
                 article.path,
                 article.key,
                 canonical_url(article.url),
@@ -165,11 +163,9 @@ def record_build(
                 None if article.updated is None else _micros(article.updated),
                 article.provider.domain if article.provider else None,
                 (provider.logo or "") if provider else "",
-                tuple(sorted(set(article.topic_slugs))),
+                topics,
             )
-        )
-    for spelling, count in spellings.items():
-        topic_counts.setdefault(normalize_name(spelling), {})[spelling] = count
+
     sources = _sources_of(
         scan, {d for d, _ in loaded.file_notes} | {r.path for r in loaded.rejections}
     )
@@ -192,15 +188,15 @@ def record_build(
         rejections=[[sources[r.path], r.path, r.reason, r.line] for r in loaded.rejections],
         selection_warnings=list(selection.warnings),
         topics={name: [t.slug, t.name, t.description] for name, t in taxonomy.topics.items()},
-        topic_counts=topic_counts,
+        topic_counts={n: dict(c) for n, c in taxonomy.spellings.items()},
         known_topics={n: t.name for n, t in known.items() if t.slug},
         providers={i: [p.name, p.domain, p.logo] for i, p in taxonomy.providers.items()},
-        provider_counts={i: dict(c) for i, c in names.items()},
+        provider_counts={i: dict(c) for i, c in taxonomy.provider_names.items()},
         organizations={provider_identity(p): [p.name, p.logo] for p in loaded.providers},
         feeds=[_feed_record(config, feed, taxonomy) for feed in selection.feeds],
     )
     if keys_unique and supports(config) and all(f.items for f in selection.feeds):
-        record_published(state, rows, merged, record.to_json())
+        record_published(state, rows(), merged, record.to_json())
     else:
         record_published(state, [], [], "")
 
@@ -368,7 +364,7 @@ def build_changes(
     try:
         runs = apply_changes(
             state,
-            gone=[c.display for c in found if c.old is not None],
+            gone=[c.old for c in found if c.old is not None],
             added=[c.new for c in found if c.new is not None],
             instants=[r.published for c in found for r in (c.old, c.new) if r is not None],
             logos=logos_kept,

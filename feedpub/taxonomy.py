@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import ArticleHead, Provider, Topic
 from .text import slugify
@@ -40,6 +40,10 @@ class Taxonomy:
     topics: Mapping[str, Topic]
     providers: Mapping[str, Provider]
     warnings: tuple[str, ...] = ()
+    # How often each spelling of each topic (by its normalized name), and each name of
+    # each provider (by identity), was used: what picked the names shown.
+    spellings: Mapping[str, Counter[str]] = field(default_factory=dict)
+    provider_names: Mapping[str, Counter[str]] = field(default_factory=dict)
 
     def topic(self, name: str) -> Topic | None:
         topic = self.topics.get(name)  # most names come as they were first seen
@@ -130,14 +134,20 @@ def build_taxonomy(
     (or id) matches case-insensitively, else from the name. Provider keys are
     their domains; display names come from ``_data/organizations`` when known.
     """
-    resolved_topics, warnings = _resolve_topics(articles, topics)
-    resolved_providers, provider_warnings = _resolve_providers(articles, organizations)
-    return Taxonomy(resolved_topics, resolved_providers, tuple(warnings + provider_warnings))
+    resolved_topics, spellings, warnings = _resolve_topics(articles, topics)
+    resolved_providers, names, provider_warnings = _resolve_providers(articles, organizations)
+    return Taxonomy(
+        resolved_topics,
+        resolved_providers,
+        tuple(warnings + provider_warnings),
+        spellings,
+        names,
+    )
 
 
 def _resolve_topics(
     articles: Sequence[ArticleHead], topics: Sequence[Topic]
-) -> tuple[dict[str, Topic], list[str]]:
+) -> tuple[dict[str, Topic], dict[str, Counter[str]], list[str]]:
     known: dict[str, Topic] = {}
     for topic in topics:
         for alias in (topic.name, topic.slug):
@@ -171,12 +181,12 @@ def _resolve_topics(
         resolved[norm] = topic
         for spelling in counts:
             resolved.setdefault(spelling, topic)
-    return resolved, warnings
+    return resolved, spellings, warnings
 
 
 def _resolve_providers(
     articles: Sequence[ArticleHead], organizations: Sequence[Provider]
-) -> tuple[dict[str, Provider], list[str]]:
+) -> tuple[dict[str, Provider], dict[str, Counter[str]], list[str]]:
     orgs = {provider_identity(p): p for p in organizations}
     names: dict[str, Counter[str]] = {}
     logos: dict[str, str] = {}
@@ -196,7 +206,7 @@ def _resolve_providers(
         name = org.name if org else _most_common(counts)
         logo = logos.get(identity) or (org.logo if org else None)
         resolved[identity] = Provider(name=name, domain=slugs[identity], logo=logo)
-    return resolved, warnings
+    return resolved, names, warnings
 
 
 def _most_common(counts: Counter[str]) -> str:

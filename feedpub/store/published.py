@@ -12,6 +12,7 @@ is one JSON document in ``meta``, written and read by ``feedpub.incremental``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
@@ -20,7 +21,7 @@ from .state import State, guarded
 
 
 class PublishedRow(NamedTuple):
-    """One published story as the indexes need it."""
+    """One published story as the indexes need it (``topics`` are kept as JSON text)."""
 
     path: str
     key: str
@@ -42,10 +43,14 @@ _SNAPSHOT = "published"
 
 @guarded
 def record_published(
-    state: State, rows: Sequence[PublishedRow], merged: Iterable[tuple[str, str]], snapshot: str
+    state: State,
+    rows: Iterable[tuple[object, ...]],
+    merged: Iterable[tuple[str, str]],
+    snapshot: str,
 ) -> None:
-    """Replace the record of what is published: every story, the files merged away
-    (path, canonical URL) and the JSON snapshot."""
+    """Replace the record of what is published: every story (the values of a PublishedRow,
+    its topics as a JSON list), the files merged away (path, canonical URL) and the JSON
+    snapshot. ``rows`` are read once, as they come: none is kept."""
     with state.transaction() as db:
         # The indexes (state.py) are dropped and made again around the rows: sorting
         # once is quicker than keeping them sorted through 100,000 inserts.
@@ -58,7 +63,11 @@ def record_published(
         db.execute("DELETE FROM published")
         db.execute("DELETE FROM published_topics")
         db.execute("DELETE FROM merged")
-        _insert(db, rows)
+        db.executemany("INSERT INTO published VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        db.execute(  # each story's topics, in SQLite (json_each), not in Python
+            "INSERT INTO published_topics SELECT t.value, p.published, p.quality, p.key, p.path "
+            "FROM published p, json_each(p.topics) t"
+        )
         for _, sql in indexes:
             db.execute(sql)
         db.executemany("INSERT OR REPLACE INTO merged VALUES (?, ?)", merged)
@@ -73,11 +82,22 @@ def forget_published(state: State) -> None:
 
 
 def _insert(db: sqlite3.Connection, rows: Sequence[PublishedRow]) -> None:
-    # Streamed from the rows: no second list of 100,000 tuples.
-    db.executemany("INSERT INTO published VALUES (?,?,?,?,?,?,?,?)", (row[:8] for row in rows))
+    db.executemany(
+        "INSERT INTO published VALUES (?,?,?,?,?,?,?,?,?)",
+        [(*row[:8], json.dumps(row.topics)) for row in rows],
+    )
     db.executemany(
         "INSERT INTO published_topics VALUES (?,?,?,?,?)",
-        ((t, row.published, row.quality, row.key, row.path) for row in rows for t in row.topics),
+        [(t, row.published, row.quality, row.key, row.path) for row in rows for t in row.topics],
+    )
+
+
+def _delete(db: sqlite3.Connection, rows: Sequence[PublishedRow]) -> None:
+    db.executemany("DELETE FROM published WHERE path = ?", [(row.path,) for row in rows])
+    db.executemany(
+        "DELETE FROM published_topics INDEXED BY topic_order "
+        "WHERE topic = ? AND published = ? AND quality = ? AND key = ?",
+        [(t, row.published, row.quality, row.key) for row in rows for t in row.topics],
     )
 
 
@@ -96,18 +116,12 @@ def published_rows(state: State, paths: Sequence[str]) -> dict[str, PublishedRow
     for start in range(0, len(paths), 500):  # SQLite caps the number of parameters
         chunk = list(paths[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        rows = db.execute(
-            "SELECT path, key, canonical, published, quality, updated, provider, logo "
+        for row in db.execute(
+            "SELECT path, key, canonical, published, quality, updated, provider, logo, topics "
             f"FROM published WHERE path IN ({marks})",
             chunk,
-        ).fetchall()
-        topics: dict[str, list[str]] = {}
-        for topic, path in db.execute(
-            f"SELECT topic, path FROM published_topics WHERE path IN ({marks})", chunk
         ):
-            topics.setdefault(path, []).append(topic)
-        for row in rows:
-            path, key, canonical, published, quality, updated, provider, logo = row
+            path, key, canonical, published, quality, updated, provider, logo, topics = row
             found[path] = PublishedRow(
                 path,
                 key,
@@ -117,7 +131,7 @@ def published_rows(state: State, paths: Sequence[str]) -> dict[str, PublishedRow
                 updated,
                 provider,
                 logo,
-                tuple(sorted(topics.get(path, ()))),
+                tuple(json.loads(topics)),
             )
     return found
 
@@ -140,12 +154,12 @@ def merged_with(state: State, paths: Sequence[str], canonicals: Sequence[str]) -
 @guarded
 def apply_changes(
     state: State,
-    gone: Sequence[str],
+    gone: Sequence[PublishedRow],
     added: Sequence[PublishedRow],
     instants: Iterable[int],
     logos: Callable[[Callable[[str], str | None]], bool],
 ) -> dict[int, list[tuple[str, str, int | None]]]:
-    """Remove the stories of ``gone`` (paths) and add ``added``, in one transaction.
+    """Remove the stories ``gone`` and add ``added``, in one transaction.
 
     ``logos`` is asked, with a function giving a provider's first logo in feed
     order as the change leaves it, whether the change may stand. Returns the
@@ -157,8 +171,7 @@ def apply_changes(
             canonical URL is another story's, or ``logos`` said no.
     """
     with state.transaction() as db:
-        db.executemany("DELETE FROM published WHERE path = ?", [(p,) for p in gone])
-        db.executemany("DELETE FROM published_topics WHERE path = ?", [(p,) for p in gone])
+        _delete(db, gone)
         try:
             _insert(db, added)
         except sqlite3.IntegrityError as e:

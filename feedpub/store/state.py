@@ -89,7 +89,8 @@ MIGRATIONS: tuple[str, ...] = (
         quality INTEGER NOT NULL,
         updated INTEGER,
         provider TEXT,
-        logo TEXT NOT NULL
+        logo TEXT NOT NULL,
+        topics TEXT NOT NULL
     );
     CREATE TABLE published_topics (
         topic TEXT NOT NULL,
@@ -104,7 +105,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX published_order ON published (published DESC, quality DESC, key);
     CREATE INDEX published_provider ON published (provider, published DESC, quality DESC, key);
     CREATE INDEX topic_order ON published_topics (topic, published DESC, quality DESC, key);
-    CREATE INDEX published_topics_path ON published_topics (path);
     CREATE TABLE merged (path TEXT PRIMARY KEY, canonical TEXT NOT NULL);
     CREATE INDEX merged_canonical ON merged (canonical);
     """,
@@ -253,7 +253,7 @@ _SCHEMA = {
     "consecutive_failures, dead_since, dead_checks",
     "changes": "key, content, modified",
     "stamps": "folder, entries",
-    "published": "path, key, canonical, published, quality, updated, provider, logo",
+    "published": "path, key, canonical, published, quality, updated, provider, logo, topics",
     "published_topics": "topic, published, quality, key, path",
     "merged": "path, canonical",
 }
