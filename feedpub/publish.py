@@ -150,6 +150,7 @@ def _build_locked(
                 return unchanged
     start_build(state)
     cores = workers or os.cpu_count() or 1
+    stamps = listing.stamps()  # what the next build compares with, made while it is small
     report = None
     if pending is not None:
         from .incremental import build_changes
@@ -161,6 +162,8 @@ def _build_locked(
         from .sources.loader import load_scanned
 
         scan = scan_listing(listing)
+        notes = listing.notes
+        del listing, changes, pending  # a build of 100,000 files: the listing's entries go
         cache = ArticleCache(state, parser)
         loaded = load_scanned(
             scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
@@ -175,9 +178,9 @@ def _build_locked(
             links,
             ping_hubs,
             progress,
-            Recording(fingerprint, listing, scan),
+            Recording(fingerprint, notes, scan),
         )
-    record_stamps(state, listing.stamps())
+    record_stamps(state, stamps)
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
 
@@ -202,7 +205,7 @@ class Recording:
     """What a full build keeps for the next one to apply changes to (incremental.py)."""
 
     fingerprint: str
-    listing: Listing
+    walk_notes: tuple[tuple[str, ...], ...]  # the listing's, per source
     scan: Scan
 
 
@@ -253,7 +256,7 @@ def _stages(
             state,
             config,
             recording.fingerprint,
-            recording.listing,
+            recording.walk_notes,
             recording.scan,
             unlinked,
             selection,
