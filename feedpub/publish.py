@@ -159,27 +159,21 @@ def _build_locked(
             config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
         )
     if report is None:
-        from .sources.loader import load_scanned
-
         scan = scan_listing(listing)
         notes = listing.notes
         del listing, changes, pending  # a build of 100,000 files: the listing's entries go
-        cache = ArticleCache(state, parser)
-        loaded = load_scanned(
-            scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
-        )
-        report = _stages(
+        report = _build_all(
             config,
             now,
             state,
-            cache,
-            loaded,
+            parser,
             cores,
             links,
             ping_hubs,
             progress,
             Recording(fingerprint, notes, scan),
         )
+        del scan  # and the files' stamps, before the state is written
     record_stamps(state, stamps)
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
@@ -198,6 +192,28 @@ def _relisted(
     if record is None or not stored:
         return None
     return relist(config.sources, stored, record.walk_notes, changed)
+
+
+def _build_all(
+    config: Config,
+    now: datetime,
+    state: State,
+    parser: str,
+    cores: int,
+    links: LinkReport | None,
+    ping_hubs: bool,
+    progress: StepProgress | None,
+    recording: Recording,
+) -> BuildReport:
+    """Load every file (from the cache where it is unchanged) and go every stage;
+    what it loads is let go when it returns."""
+    from .sources.loader import load_scanned
+
+    cache = ArticleCache(state, parser)
+    loaded = load_scanned(
+        recording.scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
+    )
+    return _stages(config, now, state, cache, loaded, cores, links, ping_hubs, progress, recording)
 
 
 @dataclass(frozen=True, slots=True)
