@@ -195,7 +195,8 @@ def bench_round(site: Site, round_: int, cases: tuple[str, ...]) -> None:
     if "cold" in cases or not site.state.exists():
         before = site.libyaml_floor()
         shutil.rmtree(site.out, ignore_errors=True)
-        site.state.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a stale WAL file must not outlive its state
+            site.state.with_name(site.state.name + suffix).unlink(missing_ok=True)
         if "cold" in cases:
             site.timed("cold", before)
             site.figures["cold"].floors[-1] = (before + site.libyaml_floor()) / 2
