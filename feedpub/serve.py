@@ -149,6 +149,10 @@ class PreviewServer:
         self._running = True
         try:
             asyncio.run(self._serve())
+        except asyncio.CancelledError:
+            # Ctrl-C just as the loop starts: asyncio cancels the task before its first
+            # step and lets that out instead of a KeyboardInterrupt. Nothing else cancels it.
+            raise KeyboardInterrupt from None
         finally:
             self._stopped.set()
 
