@@ -24,10 +24,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from .config import Config
 from .group import feed_limits, resolved
-from .model import ArticleHead, Feed, FeedKind, FileOutcome, LoadResult, Provider, Selection, Topic
+from .model import (
+    ArticleHead,
+    Feed,
+    FeedKind,
+    FileOutcome,
+    LoadResult,
+    Provider,
+    Rejection,
+    Selection,
+    Topic,
+)
 from .progress import PARSE, Progress
 from .report import BuildReport
 from .selection import SCHEDULE_GRACE, canonical_url
@@ -61,6 +72,22 @@ def _moment(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
+class FeedRecord(TypedDict):
+    """One feed of the last build, as its snapshot keeps it."""
+
+    kind: str
+    key: str
+    folder: str
+    title: str
+    description: str
+    icon: str | None
+    logo: str | None
+    total: int
+    max_items: int
+    min_quality: int | None
+    items: list[tuple[str, int | None]]  # path, and ``updated`` (µs) when it differs
+
+
 @dataclass
 class Snapshot:
     """What the last build published, beyond the stories' rows: its feeds, taxonomy and counts."""
@@ -74,8 +101,8 @@ class Snapshot:
     next_release: int | None  # µs
     walk_notes: list[list[str]]  # per source, as the listing had them
     scan_notes: list[str]
-    file_notes: list[list[object]]  # [source, display, note], in the order of the report
-    rejections: list[list[object]]  # [source, display, reason, line]
+    file_notes: list[tuple[int, str, str]]  # source, display, note: in the report's order
+    rejections: list[tuple[int, str, str, int | None]]  # source, display, reason, line
     selection_warnings: list[str]
     topics: dict[
         str, list[str]
@@ -85,7 +112,7 @@ class Snapshot:
     providers: dict[str, list[str | None]]  # identity → name, key, logo
     provider_counts: dict[str, dict[str, int]]  # identity → name → stories
     organizations: dict[str, list[str | None]]  # identity → name, logo
-    feeds: list[dict[str, object]] = field(default_factory=list)
+    feeds: list[FeedRecord] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"))
@@ -184,8 +211,8 @@ def record_build(
         next_release=None if selection.next_release is None else _micros(selection.next_release),
         walk_notes=[list(n) for n in walk_notes],
         scan_notes=list(scan.notes),
-        file_notes=[[sources[d], d, note] for d, note in loaded.file_notes],
-        rejections=[[sources[r.path], r.path, r.reason, r.line] for r in loaded.rejections],
+        file_notes=[(sources[d], d, note) for d, note in loaded.file_notes],
+        rejections=[(sources[r.path], r.path, r.reason, r.line) for r in loaded.rejections],
         selection_warnings=list(selection.warnings),
         topics={name: [t.slug, t.name, t.description] for name, t in taxonomy.topics.items()},
         topic_counts={n: dict(c) for n, c in taxonomy.spellings.items()},
@@ -215,7 +242,7 @@ def _sources_of(scan: Scan, displays: set[str]) -> dict[str, int]:
     return found
 
 
-def _feed_record(config: Config, feed: Feed[ArticleHead], taxonomy: Taxonomy) -> dict[str, object]:
+def _feed_record(config: Config, feed: Feed[ArticleHead], taxonomy: Taxonomy) -> FeedRecord:
     name = ""
     if feed.kind is FeedKind.TOPIC:
         name = next((t.name for t in taxonomy.topics.values() if t.slug == feed.key), "")
@@ -233,7 +260,7 @@ def _feed_record(config: Config, feed: Feed[ArticleHead], taxonomy: Taxonomy) ->
         "total": feed.total,
         "max_items": max_items,
         "min_quality": min_quality,
-        "items": [[a.path, None if a.updated is None else _micros(a.updated)] for a in feed.items],
+        "items": [(a.path, None if a.updated is None else _micros(a.updated)) for a in feed.items],
     }
 
 
@@ -556,12 +583,12 @@ def _write(
     taxonomy = record.taxonomy()
     items: dict[str, list[tuple[str, int | None]]] = {}
     for entry in record.feeds:
-        folder = str(entry["folder"])
+        folder = entry["folder"]
         if folder not in touched:
             continue
-        limit, floor = int(entry["max_items"]), entry["min_quality"]  # type: ignore[call-overload]
-        kind = FeedKind(str(entry["kind"]))
-        key = str(entry["key"])
+        limit, floor = entry["max_items"], entry["min_quality"]
+        kind = FeedKind(entry["kind"])
+        key = entry["key"]
         items[folder] = newest(
             state,
             limit,
@@ -578,11 +605,11 @@ def _write(
                     and (folder == "" or _holds(folder, row))
                 ):
                     counted += step
-        entry["total"] = int(entry["total"]) + counted  # type: ignore[call-overload]
+        entry["total"] += counted
         if not items[folder]:
             return None  # an empty feed is dated by the site's newest story: the full way
-        entry["items"] = [[path, when] for path, when in items[folder]]
-    paths = sorted({str(p) for entry in record.feeds for p, _ in entry["items"]})  # type: ignore[attr-defined]
+        entry["items"] = items[folder]
+    paths = sorted({p for entry in record.feeds for p, _ in entry["items"]})
     heads = cache.cached(paths, False)
     articles: dict[str, ArticleHead] = {}
     for path, outcome in heads.items():
@@ -592,22 +619,22 @@ def _write(
     feeds: list[Feed[ArticleHead]] = []
     for entry in record.feeds:
         chosen = []
-        for path, when in entry["items"]:  # type: ignore[attr-defined]
+        for path, when in entry["items"]:
             article = whole[path]
             if when is not None:
                 article = replace(article, updated=_moment(when))
             chosen.append(article)
         feeds.append(
             Feed(
-                kind=FeedKind(str(entry["kind"])),
-                key=str(entry["key"]),
-                folder=str(entry["folder"]),
-                title=str(entry["title"]),
-                description=str(entry["description"]),
+                kind=FeedKind(entry["kind"]),
+                key=entry["key"],
+                folder=entry["folder"],
+                title=entry["title"],
+                description=entry["description"],
                 items=tuple(chosen),
-                total=int(entry["total"]),  # type: ignore[call-overload]
-                icon=entry["icon"],  # type: ignore[arg-type]
-                logo=entry["logo"],  # type: ignore[arg-type]
+                total=entry["total"],
+                icon=entry["icon"],
+                logo=entry["logo"],
             )
         )
     published = record.published + sum((c.new is not None) - (c.old is not None) for c in found)
@@ -624,12 +651,12 @@ def _write(
         if change.after is None:
             continue
         record.file_notes.extend(
-            [change.source, change.display, note] for note in change.after.notes
+            (change.source, change.display, note) for note in change.after.notes
         )
         if change.after.rejection is not None:
             rejection = change.after.rejection
             record.rejections.append(
-                [change.source, change.display, rejection.reason, rejection.line]
+                (change.source, change.display, rejection.reason, rejection.line)
             )
     record.file_notes.sort(key=_file_order)
     record.rejections.sort(key=_file_order)
@@ -654,16 +681,13 @@ def _write(
     )
     report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress)
     save_snapshot(state, record.to_json())
-    from .model import Rejection
-
-    notes = [*record.scan_notes, *(str(n[2]) for n in record.file_notes)]
+    notes = [*record.scan_notes, *(note for _, _, note in record.file_notes)]
     return replace(
         report,
         files_read=record.files_read,
         published=published,
         rejected=tuple(
-            Rejection(str(r[1]), str(r[2]), r[3] if isinstance(r[3], int) else None)
-            for r in record.rejections
+            Rejection(path, reason, line) for _, path, reason, line in record.rejections
         ),
         warnings=(*notes, *selection.warnings, *report.warnings),
         scheduled=selection.scheduled,
@@ -672,13 +696,9 @@ def _write(
     )
 
 
-def _skipped(outcome: FileOutcome | None) -> int:
-    return int(outcome is not None and outcome.draft_skipped)
-
-
-def _file_order(entry: list[object]) -> tuple[int, str]:
+def _file_order(entry: tuple[int, str, str] | tuple[int, str, str, int | None]) -> tuple[int, str]:
     """Notes and rejections come in the order of the files: by source, then name."""
-    return int(entry[0]), str(entry[1])  # type: ignore[call-overload]
+    return entry[0], entry[1]
 
 
 def _holds(folder: str, row: PublishedRow) -> bool:

@@ -260,9 +260,3 @@ def record_stamps(state: State, stamps: dict[str, bytes]) -> None:
     with state.transaction() as db:
         db.execute("DELETE FROM stamps")
         db.executemany("INSERT INTO stamps VALUES (?, ?)", stamps.items())
-
-
-@guarded
-def forget_stamps(state: State) -> None:
-    with state.transaction() as db:
-        db.execute("DELETE FROM stamps")
