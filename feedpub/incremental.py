@@ -19,15 +19,17 @@ topics, custom and top-stories feeds, archives, age limits).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from .config import Config
 from .group import feed_limits, resolved
+from .instants import from_micros, micros
 from .model import (
     ArticleHead,
     Feed,
@@ -58,18 +60,7 @@ from .store.published import (
     save_snapshot,
     snapshot,
 )
-from .taxonomy import Taxonomy, normalize_name, provider_identity
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _micros(moment: datetime) -> int:
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _moment(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
+from .taxonomy import Taxonomy, most_common, normalize_name, provider_identity
 
 
 class FeedRecord(TypedDict):
@@ -185,9 +176,9 @@ def record_build(
                 article.path,
                 article.key,
                 canonical_url(article.url),
-                _micros(article.published),
+                micros(article.published),
                 article.quality,
-                None if article.updated is None else _micros(article.updated),
+                None if article.updated is None else micros(article.updated),
                 article.provider.domain if article.provider else None,
                 (provider.logo or "") if provider else "",
                 topics,
@@ -208,7 +199,7 @@ def record_build(
         drafts=selection.drafts,
         duplicates=selection.duplicates,
         scheduled=selection.scheduled,
-        next_release=None if selection.next_release is None else _micros(selection.next_release),
+        next_release=None if selection.next_release is None else micros(selection.next_release),
         walk_notes=[list(n) for n in walk_notes],
         scan_notes=list(scan.notes),
         file_notes=[(sources[d], d, note) for d, note in loaded.file_notes],
@@ -260,7 +251,7 @@ def _feed_record(config: Config, feed: Feed[ArticleHead], taxonomy: Taxonomy) ->
         "total": feed.total,
         "max_items": max_items,
         "min_quality": min_quality,
-        "items": [(a.path, None if a.updated is None else _micros(a.updated)) for a in feed.items],
+        "items": [(a.path, None if a.updated is None else micros(a.updated)) for a in feed.items],
     }
 
 
@@ -316,18 +307,22 @@ def read_changes(
     rows = []
     found: list[_Change] = []
     restamped = False
-    to_parse: list[tuple[SourceFile, int]] = []
+    to_parse: list[tuple[SourceFile, int, bytes | None]] = []
     for file, source, racy in zip(changes.present, changes.sources, changes.racy, strict=True):
         old = before.get(file.display)
-        if old is not None and old.sha1 and _sha1_of(file, config.max_file_bytes) == old.sha1:
-            touched.append(file)  # the same bytes under a new mtime
-            restamped = restamped or not racy
-        else:
-            to_parse.append((file, source))
+        data = None
+        if old is not None and old.sha1:
+            data = _read(file, config.max_file_bytes)
+            if data is not None and hashlib.sha1(data).hexdigest() == old.sha1:
+                touched.append(file)  # the same bytes under a new mtime
+                restamped = restamped or not racy
+                continue
+        to_parse.append((file, source, data))  # read once: parsed from these bytes
     if progress is not None and to_parse:
         progress(PARSE, 0, len(to_parse))
-    for done, (file, source) in enumerate(to_parse, 1):
-        rows.append(cache.encoder(file, load_file(file, config.max_file_bytes), now_ns))
+    for done, (file, source, data) in enumerate(to_parse, 1):
+        loaded = load_file(file, config.max_file_bytes, data)
+        rows.append(cache.encoder(file, loaded, now_ns))
         found.append(_Change(file.display, source, before.get(file.display), None))
         if progress is not None and (done == len(to_parse) or done % 200 == 0):
             progress(PARSE, done, len(to_parse))
@@ -340,14 +335,13 @@ def read_changes(
     return Pending(cache, found, rows, touched, gone, now_ns, restamped)
 
 
-def _sha1_of(file: SourceFile, max_bytes: int) -> str | None:
-    import hashlib
-
+def _read(file: SourceFile, max_bytes: int) -> bytes | None:
+    """The file's bytes; None if it cannot be read (loading it then says why)."""
     from .errors import SourceError
     from .sources import read_bytes
 
     try:
-        return hashlib.sha1(read_bytes(file.path, file.display, max_bytes)).hexdigest()
+        return read_bytes(file.path, file.display, max_bytes)
     except SourceError:
         return None
 
@@ -375,7 +369,7 @@ def build_changes(
         or record.config != fingerprint
         or not supports(config)
         or record.walk_notes != [list(n) for n in listing.notes]
-        or (record.next_release is not None and _micros(now) >= record.next_release)
+        or (record.next_release is not None and micros(now) >= record.next_release)
     ):
         return None
     found, cache = pending.found, pending.cache
@@ -446,6 +440,7 @@ def _outcomes(rows: Sequence[ArticleRow], skip_drafts: bool) -> dict[str, FileOu
 
 @dataclass
 class _Plan:
+    taxonomy: Taxonomy  # the last build's, which the change leaves as it is
     # provider key → the logo its stories must keep, and its organization's (if no story has one)
     logos: dict[str, tuple[str | None, str | None]]
     topic_counts: dict[str, dict[str, int]]
@@ -502,7 +497,7 @@ def _plan(
         entry = taxonomy.topics.get(norm)
         if not counts or entry is None:
             return None  # a topic's last story gone, or a new topic
-        name = record.known_topics.get(norm) or _most_common(counts)
+        name = record.known_topics.get(norm) or most_common(counts)
         if name != entry.name:
             return None
     logos: dict[str, tuple[str | None, str | None]] = {}
@@ -513,11 +508,11 @@ def _plan(
         if not counts or provider is None:
             return None
         organization = record.organizations.get(identity)
-        shown = organization[0] if organization else _most_common(counts)
+        shown = organization[0] if organization else most_common(counts)
         if shown != provider.name:
             return None
         logos[provider.domain] = (provider.logo, organization[1] if organization else None)
-    return _Plan(logos, topic_counts, provider_counts)
+    return _Plan(taxonomy, logos, topic_counts, provider_counts)
 
 
 def _row(article: ArticleHead, taxonomy: Taxonomy) -> PublishedRow | None:
@@ -535,17 +530,13 @@ def _row(article: ArticleHead, taxonomy: Taxonomy) -> PublishedRow | None:
         article.path,
         article.key,
         canonical_url(article.url),
-        _micros(article.published),
+        micros(article.published),
         article.quality,
         None,
         provider.domain if provider else None,
         (article.provider.logo or "") if article.provider else "",
         tuple(sorted(slugs)),
     )
-
-
-def _most_common(counts: dict[str, int]) -> str:
-    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 def _write(
@@ -580,7 +571,7 @@ def _write(
                 held = touched.setdefault(key, [])
                 if not held or held[-1] is not change:  # a story in a feed before and after
                     held.append(change)
-    taxonomy = record.taxonomy()
+    taxonomy = plan.taxonomy
     items: dict[str, list[tuple[str, int | None]]] = {}
     for entry in record.feeds:
         folder = entry["folder"]
@@ -622,7 +613,7 @@ def _write(
         for path, when in entry["items"]:
             article = whole[path]
             if when is not None:
-                article = replace(article, updated=_moment(when))
+                article = replace(article, updated=from_micros(when))
             chosen.append(article)
         feeds.append(
             Feed(
@@ -670,7 +661,7 @@ def _write(
         duplicates=record.duplicates,
         warnings=tuple(record.selection_warnings),
         scheduled=record.scheduled,
-        next_release=None if record.next_release is None else _moment(record.next_release),
+        next_release=None if record.next_release is None else from_micros(record.next_release),
     )
     check_shrink(
         config,

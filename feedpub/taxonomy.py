@@ -172,7 +172,7 @@ def _resolve_topics(
             descriptions[norm] = entry.description
             preferred.append(norm)
         else:
-            display[norm] = _most_common(counts)
+            display[norm] = most_common(counts)
             wanted[norm] = slugify(display[norm])
     slugs, warnings = assign_slugs(wanted, preferred, "topic")
     resolved: dict[str, Topic] = {}
@@ -203,12 +203,12 @@ def _resolve_providers(
     resolved: dict[str, Provider] = {}
     for identity, counts in names.items():
         org = orgs.get(identity)
-        name = org.name if org else _most_common(counts)
+        name = org.name if org else most_common(counts)
         logo = logos.get(identity) or (org.logo if org else None)
         resolved[identity] = Provider(name=name, domain=slugs[identity], logo=logo)
     return resolved, names, warnings
 
 
-def _most_common(counts: Counter[str]) -> str:
+def most_common(counts: Mapping[str, int]) -> str:
     """The spelling used most often; of equals, the first in code-point order."""
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]

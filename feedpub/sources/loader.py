@@ -74,12 +74,16 @@ class ParseCache(Protocol[Row]):
         ...
 
 
-def load_file(source: SourceFile, max_bytes: int) -> LoadedFile:
-    """Load one article file; never raises for anything wrong with the file."""
+def load_file(source: SourceFile, max_bytes: int, data: bytes | None = None) -> LoadedFile:
+    """Load one article file; never raises for anything wrong with the file.
+
+    ``data``: the file's bytes, when the caller has read them already.
+    """
     notes: list[str] = []
     sha1 = ""
     try:
-        data = read_bytes(source.path, source.display, max_bytes)
+        if data is None:
+            data = read_bytes(source.path, source.display, max_bytes)
         sha1 = hashlib.sha1(data).hexdigest()  # the article is a function of these bytes
         text = decode_text(data, source.display)
         digest = f"{PARSER_VERSION}:{sha1}"

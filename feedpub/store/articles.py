@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import NamedTuple, Protocol, TypeVar, cast
 
+from ..instants import from_micros, micros
 from ..model import (
     Article,
     ArticleBody,
@@ -35,8 +35,6 @@ RACY_NS = 2_000_000_000  # mtimes this close to the caching moment are not trust
 # Joins topics and provider fields in a row: text cleaning removes every C0
 # control from names and URLs, so this one can never occur inside a field.
 _SEPARATOR = "\x1f"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _COLUMNS = (
     "path, size, mtime_ns, cached_ns, fingerprint, sha1, rejection, notes, key, title, url, "
     "published, quality, heat, kind, draft, topics, provider, digest"
@@ -87,13 +85,6 @@ class ArticleRow(NamedTuple):
     body: str | None = None  # JSON; read only when rendering
 
 
-def _micros(moment: datetime) -> int:
-    """Microseconds since the epoch; a naive moment is UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
-
-
 # Made once: json.dumps with options builds an encoder per call.
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _NOTES_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps's separators, as before
@@ -106,7 +97,7 @@ def encode_body(body: ArticleBody) -> str:
             body.featured_html,
             [[i.url, i.width, i.height] for i in body.images],
             [
-                [r.title, r.url, r.provider, _micros(r.published) if r.published else None]
+                [r.title, r.url, r.provider, micros(r.published) if r.published else None]
                 for r in body.related
             ],
         ]
@@ -115,9 +106,7 @@ def encode_body(body: ArticleBody) -> str:
 
 def _related(title: str, url: str, provider: str | None, when: int | None = None) -> Related:
     # Rows written before related stories kept their date have three fields.
-    return Related(
-        title, url, provider, None if when is None else _EPOCH + timedelta(microseconds=when)
-    )
+    return Related(title, url, provider, None if when is None else from_micros(when))
 
 
 def decode_body(text: str) -> ArticleBody:
@@ -147,7 +136,7 @@ def encode_row(stamp: FileStamp, loaded: LoadedFile, now_ns: int, fingerprint: s
         article.key,
         article.title,
         article.url,
-        _micros(article.published),
+        micros(article.published),
         article.quality,
         article.heat,
         article.kind.value,
@@ -373,7 +362,7 @@ class _RowReader:
             path,
             title,
             url,
-            _EPOCH + timedelta(microseconds=published),
+            from_micros(published),
             quality or 0,
             heat or 0,
             _KINDS.get(kind) or ArticleKind(kind),

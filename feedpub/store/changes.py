@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+from ..instants import from_micros, micros
 from ..model import Article
 from .state import State, guarded
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def content_digest(article: Article) -> str:
@@ -53,7 +52,7 @@ def record_changes(state: State, articles: Iterable[Article], now: datetime) -> 
             f"SELECT key, content, modified FROM changes WHERE key IN ({marks})", chunk
         ):
             known[key] = (content, modified)
-    stamp = _micros(now)
+    stamp = micros(now)
     updates: list[tuple[str, str, int | None]] = []
     dates: dict[str, datetime] = {}
     for key, content in wanted.items():
@@ -66,13 +65,8 @@ def record_changes(state: State, articles: Iterable[Article], now: datetime) -> 
             modified = stamp
             updates.append((key, content, modified))
         if modified is not None:
-            dates[key] = _EPOCH + timedelta(microseconds=modified)
+            dates[key] = from_micros(modified)
     if updates:
         with state.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?)", updates)
     return dates
-
-
-def _micros(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
