@@ -16,7 +16,6 @@ and a second source folder.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,6 +25,7 @@ import pytest
 
 from feedpub.config import Config, FeedPolicy
 from feedpub.publish import build
+from tests.changingsite import ChangingSite
 from tests.conftest import BASE_URL, article_text
 from tests.test_incremental import NOW
 from tests.test_incremental_equivalence import output_of, told
@@ -34,12 +34,11 @@ TOPICS = ["AI", "Space", "Climate", "Robots", "Energy", "ai", "SPACE"]  # two sp
 STEPS = 14
 
 
-class Site:
+class Site(ChangingSite):
     """Two sources (a site root with a taxonomy, and a plain folder) and the steps on them."""
 
     def __init__(self, root: Path, rng: random.Random) -> None:
-        self.rng = rng
-        self.count = 0
+        super().__init__(rng)
         self.news = root / "site" / "_news"
         self.extra = root / "extra"
         self.news.mkdir(parents=True)
@@ -57,11 +56,11 @@ class Site:
     def files(self) -> list[Path]:
         return sorted([*self.news.glob("*.md"), *self.extra.glob("*.md")])
 
-    def text(
+    def story(
         self,
         number: int,
-        *,
         url: str | None = None,
+        *,
         date: str | None = None,
         topics: list[str] | None = None,
         provider: int | None = None,
@@ -100,61 +99,38 @@ class Site:
     def _write(self, path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
-    def _new(self) -> Path:
-        self.count += 1
+    def new_path(self) -> Path:
         folder = self.news if self.rng.random() < 0.8 else self.extra
         return folder / f"story-{self.count}.md"
 
-    def add(self) -> str:
-        path = self._new()
-        self._write(path, self.text(self.count))
-        return f"add {path.name}"
-
-    def add_duplicate(self) -> str:
-        original = self.rng.choice(self.files())
-        url = next(
-            (
-                line.split('"')[1]
-                for line in original.read_text("utf-8").splitlines()
-                if line.startswith("webUrl:")
-            ),
-            None,
-        )
-        path = self._new()
-        self._write(path, self.text(self.count, url=url))
-        return f"add {path.name} repeating {original.name}"
+    def _new(self) -> Path:
+        self.count += 1
+        return self.new_path()
 
     def add_same_date(self) -> str:
         original = self.rng.choice(self.files())
-        date = next(
-            (
-                line.split(": ", 1)[1]
-                for line in original.read_text("utf-8").splitlines()
-                if line.startswith("publishedDateTime:")
-            ),
-            None,
-        )
+        date = self.field(original, "publishedDateTime")
         path = self._new()
-        self._write(path, self.text(self.count, date=date))
+        self._write(path, self.story(self.count, date=date))
         return f"add {path.name} dated as {original.name}"
 
     def add_scheduled(self) -> str:
         path = self._new()
-        self._write(path, self.text(self.count, date="2024-07-01T00:00:00Z"))
+        self._write(path, self.story(self.count, date="2024-07-01T00:00:00Z"))
         return f"add scheduled {path.name}"
 
     def add_new_topic_or_provider(self) -> str:
         path = self._new()
         if self.rng.random() < 0.5:
-            self._write(path, self.text(self.count, topics=[f"Topic {self.count}"]))
+            self._write(path, self.story(self.count, topics=[f"Topic {self.count}"]))
         else:
-            self._write(path, self.text(self.count, provider=10 + self.count))
+            self._write(path, self.story(self.count, provider=10 + self.count))
         return f"add {path.name} with a new feed"
 
     def edit(self) -> str:
         victim = self.rng.choice(self.files())
         number = int(victim.stem.split("-")[-1]) if victim.stem[-1].isdigit() else 0
-        self._write(victim, self.text(number, url=f"https://a.example/{number}"))
+        self._write(victim, self.story(number, url=f"https://a.example/{number}"))
         return f"edit {victim.name}"
 
     def requalify(self) -> str:
@@ -180,23 +156,6 @@ class Site:
         victim = self.rng.choice(self.files())
         self._write(victim, victim.read_text("utf-8").replace("title:", "title: [", 1))
         return f"break {victim.name}"
-
-    def delete(self) -> str:
-        victim = self.rng.choice(self.files())
-        victim.unlink()
-        return f"delete {victim.name}"
-
-    def rename(self) -> str:
-        victim = self.rng.choice(self.files())
-        self.count += 1
-        victim.rename(victim.with_name(f"renamed-{self.count}.md"))
-        return f"rename {victim.name}"
-
-    def touch(self) -> str:
-        victim = self.rng.choice(self.files())
-        later = victim.stat().st_mtime_ns + self.rng.randrange(1, 10**10)
-        os.utime(victim, ns=(later, later))
-        return f"touch {victim.name}"
 
     def step(self) -> str:
         changes: list[Callable[[], str]] = [
@@ -298,7 +257,7 @@ def test_a_change_outside_the_listed_folders_lists_everything(tmp_path: Path) ->
     folder = site.news / "2024"
     folder.mkdir()
     new = folder / "nested.md"
-    new.write_text(site.text(999, topics=["AI"], provider=1), encoding="utf-8")
+    new.write_text(site.story(999, topics=["AI"], provider=1), encoding="utf-8")
     report = build(config, NOW, workers=1, changed=[new])
     assert report.files_read == len(site.files()) + 1  # the nested file was listed
     listed = config_for(tmp_path, "listed")

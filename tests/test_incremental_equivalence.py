@@ -22,7 +22,6 @@ provider shows, which the state dates as an edit of each.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from feedpub.config import Config
 from feedpub.lock import LOCK_NAME
 from feedpub.publish import build
 from feedpub.report import BuildReport
+from tests.changingsite import ChangingSite
 from tests.conftest import BASE_URL, article_text
 from tests.test_incremental import NOW
 
@@ -65,13 +65,12 @@ def output_of(out: Path) -> dict[str, bytes]:
     }
 
 
-class Site:
+class Site(ChangingSite):
     """The article folder of a site and the changes a step may make to it."""
 
     def __init__(self, news: Path, rng: random.Random) -> None:
+        super().__init__(rng)
         self.news = news
-        self.rng = rng
-        self.count = 0
         news.mkdir(parents=True)
         for _ in range(25):
             self.add()
@@ -79,41 +78,11 @@ class Site:
     def files(self) -> list[Path]:
         return sorted(self.news.glob("*.md"))
 
-    def add(self) -> str:
-        self.count += 1
-        name = f"story-{self.count}.md"
-        (self.news / name).write_text(story(self.rng, self.count), encoding="utf-8")
-        return f"add {name}"
+    def new_path(self) -> Path:
+        return self.news / f"story-{self.count}.md"
 
-    def add_duplicate(self) -> str:
-        """A new file that repeats the URL of a story already there: one of the two is merged."""
-        original = self.rng.choice(self.files())
-        url = next(
-            line.split('"')[1]
-            for line in original.read_text("utf-8").splitlines()
-            if line.startswith("webUrl:")
-        )
-        self.count += 1
-        name = f"story-{self.count}.md"
-        (self.news / name).write_text(story(self.rng, self.count, url), encoding="utf-8")
-        return f"add {name} repeating {original.name}"
-
-    def delete(self) -> str:
-        victim = self.rng.choice(self.files())
-        victim.unlink()
-        return f"delete {victim.name}"
-
-    def rename(self) -> str:
-        victim = self.rng.choice(self.files())
-        self.count += 1
-        victim.rename(self.news / f"renamed-{self.count}.md")
-        return f"rename {victim.name}"
-
-    def touch(self) -> str:
-        victim = self.rng.choice(self.files())
-        later = victim.stat().st_mtime_ns + self.rng.randrange(1, 10**10)
-        os.utime(victim, ns=(later, later))
-        return f"touch {victim.name}"
+    def story(self, number: int, url: str | None = None) -> str:
+        return story(self.rng, number, url)
 
     def step(self) -> str:
         changes: list[Callable[[], str]] = [
