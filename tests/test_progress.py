@@ -27,6 +27,7 @@ from feedpub.render.site import BATCHES_PER_WORKER, PARALLEL_MIN_FEEDS
 from feedpub.sources.loader import CHUNK_FILES, SERIAL_CHUNK_FILES
 from tests.conftest import BASE_URL, REPO, article_text
 from tests.linkserver import LinkServer
+from tests.test_incremental import cli_args
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 TOPICS = [f"Topic {n}" for n in range(30)]  # with the site and provider feeds: over 24 feeds
@@ -244,21 +245,7 @@ def run_in_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str]:
 
 
 def command(config: Config, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "feedpub",
-        "build",
-        "--source",
-        str(config.sources[0]),
-        "--out",
-        str(config.out),
-        "--state",
-        str(config.state),
-        "--base-url",
-        BASE_URL,
-        *extra,
-    ]
+    return [sys.executable, "-m", "feedpub", *cli_args(config, *extra)]
 
 
 def test_a_terminal_sees_progress_lines_and_a_pipe_sees_none(tmp_path: Path) -> None:
