@@ -19,7 +19,7 @@ from lxml import etree
 
 from ..model import Article, Feed
 from .context import RenderContext
-from .entries import add_atom_entry, add_rss_item, item_updated
+from .entries import DC_NS, add_atom_entry, add_rss_item, item_updated
 from .media import MediaExtension
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -31,6 +31,14 @@ GENERATOR_URI = "https://pypi.org/project/feedpub/"
 def feed_updated(feed: Feed[Article]) -> datetime:
     """The feed's date: its newest item's (an empty feed: ``feed.updated``), never the clock."""
     return max((item_updated(a) for a in feed.items), default=feed.updated or EPOCH)
+
+
+class _DublinCore(BaseExtension):  # type: ignore[misc]
+    """The ``dc`` prefix of the items' ``dc:creator``, as feedgen's own extension
+    declares it (loading that one by name searches the import path every time)."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"dc": DC_NS}
 
 
 class _History(BaseExtension):  # type: ignore[misc]
@@ -104,7 +112,7 @@ def new_generator(
 ) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("media", MediaExtension, atom=True, rss=True)
-    fg.load_extension("dc", atom=False, rss=True)
+    fg.register_extension("dc", _DublinCore, atom=False, rss=True)
     fg.id(self_url)
     fg.title(feed.title)
     fg.description(feed.description or feed.title)
