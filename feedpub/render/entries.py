@@ -1,9 +1,10 @@
 """RSS items and Atom entries, built with lxml straight into the feed's tree.
 
 feedgen writes the channel and feed elements (``_feedgen.py``); its entry
-objects cost four times the lxml work they end in (every setter checks its
-arguments in Python), so the entries are built here, element by element in
-the order feedgen 1.0 writes them: feeds already published keep their bytes.
+objects cost more than the lxml work they end in (every setter checks its
+arguments in Python, and every entry is built twice over: the objects, then
+the elements), so the entries are built here, element by element in the
+order feedgen 1.0 writes them: feeds already published keep their bytes.
 """
 
 from __future__ import annotations
