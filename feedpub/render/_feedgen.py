@@ -1,25 +1,26 @@
-"""Shared construction of RSS and Atom documents with feedgen.
+"""Shared construction of RSS and Atom documents: the feed with feedgen, its
+entries with lxml (``entries.py``).
 
 feedgen pitfalls handled here: it dates feeds "now" unless told (we use the
 newest item, so unchanged input gives unchanged bytes); it takes the RSS
-channel link from the *last* link added (the alternate goes last); it
-prepends entries unless told to append; and its own Media RSS extension
-cannot write a video player, so ``media.py`` replaces it.
+channel link from the *last* link added (the alternate goes last); and its
+own Media RSS extension cannot write a video player, so ``media.py`` replaces it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from html import escape
+from functools import partial
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from ..model import Article, Feed, LinkState
-from .content import DEAD_LINK_TAG, article_html
+from ..model import Article, Feed
 from .context import RenderContext
-from .media import UNKNOWN_LENGTH, MediaEntryExtension, MediaExtension, image_type, item_image
+from .entries import DC_NS, add_atom_entry, add_rss_item, item_updated
+from .media import MediaExtension
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -27,16 +28,17 @@ HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 
 
-def item_updated(article: Article) -> datetime:
-    """Atom's ``updated``: when the story's content last changed, else its date."""
-    if article.modified is None:
-        return article.updated_at
-    return max(article.modified, article.updated_at)
-
-
 def feed_updated(feed: Feed[Article]) -> datetime:
     """The feed's date: its newest item's (an empty feed: ``feed.updated``), never the clock."""
     return max((item_updated(a) for a in feed.items), default=feed.updated or EPOCH)
+
+
+class _DublinCore(BaseExtension):  # type: ignore[misc]
+    """The ``dc`` prefix of the items' ``dc:creator``, as feedgen's own extension
+    declares it (loading that one by name searches the import path every time)."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"dc": DC_NS}
 
 
 class _History(BaseExtension):  # type: ignore[misc]
@@ -63,8 +65,24 @@ class _History(BaseExtension):  # type: ignore[misc]
         return atom
 
 
-class _NoEntryHistory(BaseEntryExtension):  # type: ignore[misc]
-    pass
+class _Entries(BaseExtension):  # type: ignore[misc]
+    """The feed's items, appended after every other element of the channel or feed,
+    where feedgen puts its own entries (this extension is registered last)."""
+
+    def __init__(self, articles: Sequence[Article], ctx: RenderContext) -> None:
+        self.articles = articles
+        self.ctx = ctx
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss[0]
+        for article in self.articles:
+            add_rss_item(channel, article, self.ctx)
+        return rss
+
+    def extend_atom(self, atom: etree._Element) -> etree._Element:
+        for article in self.articles:
+            add_atom_entry(atom, article, self.ctx)
+        return atom
 
 
 def history_links(feed: Feed[Article], ctx: RenderContext, filename: str) -> list[tuple[str, str]]:
@@ -93,8 +111,8 @@ def new_generator(
     rss: bool,
 ) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
-    fg.load_extension("dc", atom=False, rss=True)
+    fg.register_extension("media", MediaExtension, atom=True, rss=True)
+    fg.register_extension("dc", _DublinCore, atom=False, rss=True)
     fg.id(self_url)
     fg.title(feed.title)
     fg.description(feed.description or feed.title)
@@ -103,7 +121,7 @@ def new_generator(
     fg.link(href=self_url, rel="self", type=media_type)
     links = history_links(feed, ctx, filename)
     if links or feed.page:
-        fg.register_extension("history", _History, _NoEntryHistory, atom=True, rss=True)
+        fg.register_extension("history", _History, atom=True, rss=True)
         fg.history.archive = bool(feed.page)
         if rss:
             fg.history.links = links
@@ -113,6 +131,7 @@ def new_generator(
     fg.link(href=ctx.folder_url(feed), rel="alternate", type="text/html")  # last: RSS <link>
     fg.updated(feed_updated(feed))
     add_branding(fg, feed, ctx, rss=rss)
+    fg.register_extension("entries", partial(_Entries, feed.items, ctx), atom=True, rss=True)
     return fg
 
 
@@ -127,40 +146,3 @@ def add_branding(fg: FeedGenerator, feed: Feed[Article], ctx: RenderContext, *, 
     else:
         fg.icon(icon)
         fg.logo(logo)
-
-
-def add_entry(fg: FeedGenerator, article: Article, ctx: RenderContext, *, atom: bool) -> None:
-    fe = fg.add_entry(order="append")
-    fe.title(article.title)
-    fe.link(href=article.url, rel="alternate", type="text/html")
-    fe.published(article.published)
-    fe.updated(item_updated(article))
-    body = article_html(article, allow_iframes=False)
-    provider = article.provider
-    if atom:
-        fe.id(ctx.item_id(article))
-        if article.excerpt:
-            fe.summary(article.excerpt, type="text")
-        fe.content(body, type="html")
-        if provider is not None:
-            uri = f"https://{provider.domain}/" if "." in provider.domain else None
-            fe.author(name=provider.name, uri=uri) if uri else fe.author(name=provider.name)
-        else:
-            fe.author(name=ctx.site_title, uri=ctx.base_url)
-    else:
-        fe.guid(ctx.item_id(article), permalink=False)
-        # RSS <description> is HTML (RSS 2.0 spec): plain text is escaped once more,
-        # but only where HTML needs it, so a client that shows it as text reads
-        # "it's", never "it&#x27;s".
-        fe.description(escape(article.excerpt or article.title, quote=False))
-        fe.content(body)
-        fe.dc.dc_creator(provider.name if provider else ctx.site_title)
-    for topic in article.topics:
-        fe.category(term=topic)
-    if article.link_state is LinkState.DEAD:
-        fe.category(term=DEAD_LINK_TAG)
-    image = item_image(article)
-    if image is not None and not atom:  # Atom's enclosure link: see media.py
-        # One enclosure: RSS 2.0 allows one per item.
-        fe.enclosure(url=image.url, length=UNKNOWN_LENGTH, type=image_type(image.url))
-    fe.media.article = article

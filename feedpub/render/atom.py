@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Article, Feed
-from ._feedgen import add_entry, new_generator
+from ._feedgen import new_generator
 from .context import RenderContext
 from .stylesheet import add_stylesheet_pi
 
@@ -17,7 +17,5 @@ class AtomRenderer:
         fg = new_generator(
             feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=False
         )
-        for article in feed.items:
-            add_entry(fg, article, ctx, atom=True)
         data: bytes = fg.atom_str(pretty=True)
         return add_stylesheet_pi(data, ctx.stylesheet_url) if ctx.stylesheet_url else data

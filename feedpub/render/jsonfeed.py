@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from ..model import Article, Feed, LinkState
 from ..text import slugify
 from .content import DEAD_LINK_TAG, article_html
 from .context import RenderContext
+from .jsontext import dumps_indented
 
 VERSION = "https://jsonfeed.org/version/1.1"
 # JSON Feed extensions carry an "about" URL describing them.
@@ -74,7 +74,7 @@ class JsonFeedRenderer:
         document["items"] = [
             self._item(article, ctx, rank) for article, rank in zip(feed.items, ranks, strict=False)
         ]
-        text = json.dumps(document, ensure_ascii=False, indent=2)
+        text = dumps_indented(document)
         return (text + "\n").encode("utf-8")
 
     def _item(self, article: Article, ctx: RenderContext, rank: int | None) -> dict[str, object]:

@@ -15,14 +15,13 @@ from __future__ import annotations
 from posixpath import splitext
 from urllib.parse import urlsplit
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.base import BaseExtension
 from lxml import etree
 
 from ..model import Article, ArticleKind, Image
 from .content import embed_source
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 # RSS 2.0 requires an enclosure's length in bytes; the W3C validator (and the RSS
 # Advisory Board's profile) ask for 0 when it is unknown, which it always is here.
 UNKNOWN_LENGTH = "0"
@@ -66,41 +65,6 @@ class MediaExtension(BaseExtension):  # type: ignore[misc]
 
     def extend_ns(self) -> dict[str, str]:
         return {"media": MEDIA_NS}
-
-
-class MediaEntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """Writes an item's Media RSS elements; the same in RSS items and Atom entries."""
-
-    def __init__(self) -> None:
-        self.article: Article | None = None
-
-    def extend_rss(self, entry: etree._Element) -> etree._Element:
-        if self.article is not None:
-            add_media(entry, self.article)
-        return entry
-
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        # Written here, not with feedgen's enclosure(): feedgen 1.0 drops the rel
-        # of every entry link it writes, and an enclosure without its rel is a
-        # second "alternate" link (RFC 4287 4.2.7.2; the W3C validator warns).
-        article = self.article
-        if article is None:
-            return entry
-        # feedgen writes Atom elements unqualified under a default namespace.
-        tag = f"{{{ATOM_NS}}}link" if entry.tag.startswith("{") else "link"
-        image = item_image(article)
-        if image is not None:
-            etree.SubElement(
-                entry, tag, rel="enclosure", type=image_type(image.url), href=image.url
-            )
-        # Other outlets' coverage: Atom's standard place for it is rel="related"
-        # (RFC 4287 4.2.7.2). RSS 2.0 has none, so there it stays in the body.
-        seen = {article.url}
-        for story in article.related:
-            if story.url not in seen:
-                seen.add(story.url)
-                etree.SubElement(entry, tag, rel="related", href=story.url, title=story.title)
-        return self.extend_rss(entry)
 
 
 def add_media(entry: etree._Element, article: Article) -> None:

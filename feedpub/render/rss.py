@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from ..model import Article, Feed
-from ._feedgen import add_entry, new_generator
+from ._feedgen import new_generator
 from .context import RenderContext
 from .stylesheet import add_stylesheet_pi
 
@@ -22,7 +22,5 @@ class RssRenderer:
         # Readers take the channel <description> as HTML, like an item's (RSS 2.0
         # leaves it open); a topic named "<img onerror=…>" must show as text.
         fg.description(escape(feed.description or feed.title))
-        for article in feed.items:
-            add_entry(fg, article, ctx, atom=False)
         data: bytes = fg.rss_str(pretty=True)
         return add_stylesheet_pi(data, ctx.stylesheet_url) if ctx.stylesheet_url else data
