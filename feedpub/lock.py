@@ -48,9 +48,10 @@ def _after_fork_in_child() -> None:
 def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
         import ctypes  # here, in a forked worker: the parent's cron runs need not load it
-        import ctypes.util
 
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        # The running program's own symbols, libc's among them: find_library("c")
+        # would run `ldconfig -p` in every worker (5 ms or more each).
+        libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
             if os.getppid() != parent:  # the parent died before the call: too late to be told
                 os._exit(1)

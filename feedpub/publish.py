@@ -266,21 +266,26 @@ def _stages(
         subscriptions(selection),
         len(selection.articles),
     )
-    report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress)
-    if recording is not None and links is None and config.state is not None:
-        record_build(
-            state,
-            config,
-            recording.fingerprint,
-            recording.walk_notes,
-            recording.scan,
-            unlinked,
-            selection,
-            taxonomy,
-            now,
-        )
-    else:  # dead links left out: the next build (without a check) starts afresh
-        forget_published(state)
+
+    def record() -> None:
+        """What the next build applies its changes to; kept while the feeds render
+        (until this build finishes, no build trusts it: see ``start_build``)."""
+        if recording is not None and links is None and config.state is not None:
+            record_build(
+                state,
+                config,
+                recording.fingerprint,
+                recording.walk_notes,
+                recording.scan,
+                unlinked,
+                selection,
+                taxonomy,
+                now,
+            )
+        else:  # dead links left out: the next build (without a check) starts afresh
+            forget_published(state)
+
+    report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress, record)
     return replace(
         report,
         files_read=loaded.files_read,

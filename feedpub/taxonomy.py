@@ -188,15 +188,21 @@ def _resolve_providers(
     articles: Sequence[ArticleHead], organizations: Sequence[Provider]
 ) -> tuple[dict[str, Provider], dict[str, Counter[str]], list[str]]:
     orgs = {provider_identity(p): p for p in organizations}
+    # Articles share their Provider objects (the cache hands out one per distinct
+    # value): count the objects in C, then look at each distinct one, in the order
+    # first seen, which keeps "the first article's logo" (an equal provider that is
+    # another object is just counted apart).
+    uses = Counter(id(article.provider) for article in articles)
+    first_seen = {id(article.provider): article.provider for article in articles}
     names: dict[str, Counter[str]] = {}
     logos: dict[str, str] = {}
-    for article in articles:
-        if article.provider is None:
+    for key, provider in first_seen.items():
+        if provider is None:
             continue
-        identity = provider_identity(article.provider)
-        names.setdefault(identity, Counter())[article.provider.name] += 1
-        if article.provider.logo and identity not in logos:
-            logos[identity] = article.provider.logo
+        identity = provider_identity(provider)
+        names.setdefault(identity, Counter())[provider.name] += uses[key]
+        if provider.logo and identity not in logos:
+            logos[identity] = provider.logo
     slugs, warnings = assign_slugs(
         {identity: _provider_slug(identity) for identity in names}, orgs, "provider"
     )

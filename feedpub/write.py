@@ -9,6 +9,7 @@ cheap, and list every feed). Writing is atomic and skips unchanged bytes
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -32,12 +33,14 @@ def write_site(
     now: datetime,
     ping_hubs: bool = True,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildReport:
     """Bring ``config.out`` up to date with ``selection``; the report's counts of files.
 
     ``now`` dates the edits found in the stories rendered (store/changes.py). With
     ``ping_hubs`` false the hubs are not told: a deploy does, after its uploads.
-    ``progress`` hears the feeds rendered, then the files to write.
+    ``progress`` hears the feeds rendered, then the files to write. ``meanwhile``
+    is called once, before anything is written: while the feeds are rendered.
     """
     ctx = render_context(config)
     digests = {feed.folder: feed_digest(feed, ctx) for feed in selection.feeds}
@@ -45,7 +48,7 @@ def write_site(
     if progress is not None:
         progress(RENDER, 0, len(changed))
     feeds = _whole_feeds(changed, state, cache, now)
-    files = render_site(selection, ctx, feeds, workers, progress)
+    files = render_site(selection, ctx, feeds, workers, progress, meanwhile)
     if progress is not None:
         progress(WRITE, 0, len(files))
     with signals_deferred():  # Ctrl-C or SIGTERM: after the write, never halfway

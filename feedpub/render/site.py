@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -87,14 +87,15 @@ def render_site(
     feeds: Sequence[Feed[Article]],
     workers: int = 1,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> dict[str, bytes]:
     """The files of ``feeds`` (whole articles) and the discovery files, keyed by path.
 
     The discovery files (landing page, OPML, stylesheet) list every feed of
     the selection, so they are always rendered. ``progress`` hears the feeds
-    rendered so far.
+    rendered so far; ``meanwhile`` is called once, while workers render.
     """
-    files = render_feeds(feeds, ctx, workers, progress)
+    files = render_feeds(feeds, ctx, workers, progress, meanwhile)
     listed = subscriptions(selection)
     files["index.opml"] = render_opml(listed, ctx)
     files["index.html"] = render_index(listed, ctx)
@@ -108,15 +109,22 @@ def render_feeds(
     ctx: RenderContext,
     workers: int,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> dict[str, bytes]:
-    """Render feeds, on every core when there are enough of them (a cold build)."""
+    """Render feeds, on every core when there are enough of them (a cold build).
+
+    ``meanwhile`` (other work of the build) is called once: while the workers
+    render, or first when there are none.
+    """
     total = len(feeds)
     rendered: dict[int, dict[str, bytes]] = {}  # by index in feeds
     if workers >= 2 and total >= PARALLEL_MIN_FEEDS:
-        for files in _render_forked(feeds, ctx, workers):
+        for files in _render_forked(feeds, ctx, workers, meanwhile):
             rendered.update(files)
             if progress is not None:
                 progress(RENDER, len(rendered), total)
+    elif meanwhile is not None:
+        meanwhile()
     # In one process; or what a worker that died left undone (a renderer's own
     # error is then raised here, with its traceback).
     for index, feed in enumerate(feeds):
@@ -128,7 +136,10 @@ def render_feeds(
 
 
 def _render_forked(
-    feeds: Sequence[Feed[Article]], ctx: RenderContext, workers: int
+    feeds: Sequence[Feed[Article]],
+    ctx: RenderContext,
+    workers: int,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[dict[int, dict[str, bytes]]]:
     """The files of each batch of feeds as workers render it, by index in ``feeds``.
 
@@ -162,6 +173,8 @@ def _render_forked(
                 receivers.append(receive)
                 processes.append(process)
         gc.unfreeze()
+        if meanwhile is not None:  # the parent's own work, while its workers render
+            meanwhile()
         pending: list[Connection] = list(receivers)
         while pending:
             for ready in wait(pending):
