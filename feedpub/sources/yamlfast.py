@@ -77,7 +77,7 @@ _KEPT: Final = frozenset(
     (_UNUSUAL + _OPENERS + "\t\\_").encode() + bytes(range(0x20)) + b"\x7f\xc2\xe2\xef"
 ) - frozenset(b"\n\r")
 _DROPPED: Final = bytes(b for b in range(256) if b not in _KEPT)
-_UNUSUAL_BYTES: Final = tuple((char, char.encode()) for char in _UNUSUAL)
+_NOT_UNUSUAL: Final = bytes(b for b in range(256) if b not in _UNUSUAL.encode())
 # C0 controls but tab, LF and CR, and DEL: ASCII, so each byte is the character.
 _SUSPECT_LEADS: Final = (
     bytes(range(0x09)) + bytes(range(0x0B, 0x0D)) + bytes(range(0x0E, 0x20)) + b"\x7f"
@@ -223,9 +223,8 @@ def _plain_text(block: str, rare: bytes) -> bool:
     # rare holds every opener the block does: fewer than the limit there, fewer in the block.
     if len(rare) > _SCAN_ABOVE_OPENERS and _openers(block) > _SCAN_ABOVE_OPENERS:
         return False
-    for char, byte in _UNUSUAL_BYTES:
-        if byte not in rare:
-            continue
+    # The unusual characters present, in one pass over rare (most blocks have none).
+    for char in frozenset(rare.translate(None, _NOT_UNUSUAL).decode()):
         at = block.find(char)  # str.find runs in C: far cheaper than a regex over the block
         while at >= 0:
             if _starts_node(block, at):
