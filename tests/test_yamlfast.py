@@ -116,6 +116,23 @@ def test_what_yaml_11_reads_otherwise_takes_the_pyyaml_path(block: str) -> None:
     assert read_plain(normalize_yaml_text(block)) is None
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        'excerpt: "Recap: &#8220;What is new&#8221;"\n',  # HTML entities after ': '
+        'a: "x: *y, !t, |z"\n',
+        'topics:\n  - "AI: &x"\n',
+        'a: "x\\": &y"\n',  # an escaped quote does not close the scalar
+    ],
+)
+def test_node_marks_inside_double_quotes_keep_the_fast_path(block: str) -> None:
+    assert agrees(block)
+
+
+def test_node_marks_after_a_closing_quote_take_the_pyyaml_path() -> None:
+    assert read_plain('a:\n  - "x": &y 1\n') is None  # an anchor after the key "x"
+
+
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 _scalars = st.one_of(
     _text,

@@ -238,9 +238,32 @@ def _plain_text(block: str, rare: bytes) -> bool:
 
 
 def _starts_node(block: str, at: int) -> bool:
-    """Whether ``block[at]`` may start a node: after a ':' or a line's indentation and dashes."""
-    before = block[block.rfind("\n", 0, at) + 1 : at].rstrip(" ")
-    return before.endswith((":", ",")) or not before.lstrip(" -")
+    """Whether ``block[at]`` may start a node: after a ':' or a line's indentation and dashes,
+    unless a double-quoted value opened on its line is still open there."""
+    line = block[block.rfind("\n", 0, at) + 1 : at]
+    before = line.rstrip(" ")
+    if not before.lstrip(" -"):
+        return True
+    return before.endswith((":", ",")) and not _in_quoted_value(line)
+
+
+# A line's start up to where a double-quoted scalar opens as a plain key's value or a list item.
+_QUOTED_VALUE: Final = re.compile(r'[ ]*(?:-[ ]+)*(?:[A-Za-z_][A-Za-z0-9_]*:[ ]+)?"')
+
+
+def _in_quoted_value(line: str) -> bool:
+    """Whether the end of ``line`` is inside a double-quoted scalar opened on it as a value.
+
+    Text like ``excerpt: "Recap: &#8220;New&#8221;"`` is common; a ': &' inside the
+    quotes starts no node. The scalar is still open if no quote after the opening
+    one closes it: escapes are read left to right, so dropping each escaped
+    backslash, then each escaped quote, leaves only closing quotes.
+    """
+    opening = _QUOTED_VALUE.match(line)
+    if opening is None:
+        return False
+    text = line[opening.end() :].replace("\\\\", "").replace('\\"', "")
+    return '"' not in text
 
 
 def _has_odd_number(block: str, underscore: bool = True) -> bool:
