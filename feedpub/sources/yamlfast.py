@@ -309,6 +309,8 @@ def _text_is_text(text: str) -> bool:
         # No implicit type starts so; those that start with a letter (yes, no,
         # on, off, true, false, null, and their capitals) are at most 5 long.
         return True
+    if len(text) > 16:  # a date, an id: seldom seen twice, each would only evict a cached one
+        return _LOADER.resolve(ScalarNode, text, (True, False)) == _STR
     return _resolves_to_text(text)
 
 
