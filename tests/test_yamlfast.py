@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 from feedpub.errors import SourceError
 from feedpub.sources.frontmatter import _closing_fence, parse_front_matter, split_front_matter
-from feedpub.sources.yamlfast import KeyLines, may_need_normalizing, rare_bytes, read_plain
+from feedpub.sources.yamlfast import (
+    KeyLines,
+    _resolves_as,
+    _text_is_text,
+    may_need_normalizing,
+    rare_bytes,
+    read_plain,
+)
 from feedpub.sources.yamlsafe import normalize_yaml_text, read_yaml
 from tests.conftest import CORPUS
 
@@ -224,3 +231,29 @@ def test_key_lines_are_counted_only_when_asked_for() -> None:
     assert isinstance(lines, KeyLines) and lines._lines is None  # not counted yet
     assert dict(lines) == {"title": 2, "provider": 3, "topics": 6}
     assert lines.get("provider") == 3 and lines.get("nothing") is None and len(lines) == 3
+
+
+_digits = st.text("0123456789_", min_size=1, max_size=10)
+_numbers = st.one_of(
+    st.builds(  # sexagesimal, YAML 1.1's base 60
+        lambda digits, parts: "1" + digits + "".join(":" + part for part in parts),
+        _digits,
+        st.lists(st.sampled_from(["0", "5", "59", "07"]), min_size=1, max_size=8),
+    ),
+    st.builds(
+        lambda sign, whole, fraction, exponent: sign + "1" + whole + "." + fraction + exponent,
+        st.sampled_from(["", "+", "-"]),
+        _digits,
+        _digits,
+        st.sampled_from(["", "e+12", "E-3"]),
+    ),
+    st.builds(lambda digits: "0x" + digits, st.text("0123456789abcdefABCDEF_", min_size=1)),
+    st.builds(lambda digits: "-0b" + digits, st.text("01_", min_size=1)),
+    st.builds(lambda digits: "1" + digits, _digits),
+)
+
+
+@given(_numbers, st.sampled_from(["", "\n", "T", "Z", " ", "\n\n"]))
+def test_long_text_is_screened_as_pyyaml_resolves_it(number: str, end: str) -> None:
+    for text in (number + end, "12345678901234567:" + number + end):
+        assert _text_is_text(text) == (_resolves_as(text) == "tag:yaml.org,2002:str"), text

@@ -300,6 +300,15 @@ _RESOLVED_FIRST: Final = frozenset(_RESOLVERS)
 # yamlsafe builds plain decimals of up to 18 digits itself (its _DECIMAL).
 _DECIMAL_LIMIT: Final = 10**18
 _LOADER: Final = FrontMatterLoader("")  # only its resolve(), which keeps no state
+# YAML 1.1's implicit types; those longer than 5 characters are integers and floats
+# (0b…, 0…, 0x…, sexagesimal 1:20, 1_000.5e+3), written with these characters only
+# ('\n': PyYAML's patterns end in '$', which also matches before a final newline).
+_IMPLICIT_TYPES: Final = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("bool", "float", "int", "merge", "null", "value", "yaml")
+)
+_NUMBER_CHARS: Final = "0123456789abcdefABCDEF_:.+-x\n"
+assert {tag for candidates in _RESOLVERS.values() for tag, _ in candidates} <= _IMPLICIT_TYPES
 
 
 def _text_is_text(text: str) -> bool:
@@ -310,15 +319,21 @@ def _text_is_text(text: str) -> bool:
         # on, off, true, false, null, and their capitals) are at most 5 long.
         return True
     if len(text) > 16:  # a date, an id: seldom seen twice, each would only evict a cached one
-        return _LOADER.resolve(ScalarNode, text, (True, False)) == _STR
+        # Only an integer or a float is this long, and neither holds a character
+        # but these (a date's 'T' or 'Z' tells at once).
+        return bool(text.strip(_NUMBER_CHARS)) or _resolves_as(text) == _STR
     return _resolves_to_text(text)
+
+
+def _resolves_as(text: str) -> str:
+    return _LOADER.resolve(ScalarNode, text, (True, False))
 
 
 @functools.lru_cache(maxsize=1024)
 def _resolves_to_text(text: str) -> bool:
     # Cached: the same few keys (title, type, name…) and values (news) come back
     # in every file; a pure function of the text.
-    return _LOADER.resolve(ScalarNode, text, (True, False)) == _STR
+    return _resolves_as(text) == _STR
 
 
 def _same_in_yaml_11(data: dict[str, object]) -> bool:
