@@ -83,3 +83,13 @@ def test_usual_topics_are_read_as_the_general_path_reads_them(value: object) -> 
     fast = _outcome(lambda f, notes: _topics(f, value, notes), "topics", value)
     general = _outcome(lambda f, notes: _any_topics(f, value, notes), "topics", value)
     assert fast == general
+
+
+@given(st.integers(-(2**53), 2**53))
+def test_a_whole_number_is_read_as_the_general_path_reads_its_float(value: int) -> None:
+    def number(given: object) -> object:
+        return _outcome(lambda f, notes: f.number("quality", given), "quality", given)[0]
+
+    fast, general = number(value), number(float(value))
+    assert type(fast) is type(general)  # both the number, or both an error (out of range)
+    assert isinstance(fast, str) or fast == general == value

@@ -82,6 +82,8 @@ class _Fields:
         raise self.error(key, f"{key} must be text, got {_describe(value)}")
 
     def number(self, key: str, value: object) -> int:
+        if value.__class__ is int and -_MAX_NUMBER < value < _MAX_NUMBER:
+            return value  # the usual case: what round() gives
         if value is None or value == "":
             return 0
         number: float | None = None
