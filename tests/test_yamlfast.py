@@ -257,3 +257,22 @@ _numbers = st.one_of(
 def test_long_text_is_screened_as_pyyaml_resolves_it(number: str, end: str) -> None:
     for text in (number + end, "12345678901234567:" + number + end):
         assert _text_is_text(text) == (_resolves_as(text) == "tag:yaml.org,2002:str"), text
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "a: b\r!t c\n",  # a tag after a lone CR: the start of a line to PyYAML
+        '\r\n\r!t- \u2028\r\né\\"`: \\" "#\'\n',
+        'a: #,012{"0o7@}1:2*a\r\u2028&#8220;"',
+        'a:\n  - ">"\n   #c% #c  0k: "+1\r\r\n\nk: \u2028yes#é012}~&a%@<<',
+        'a: \r  #c\\"\nk: ',
+    ],
+)
+def test_a_lone_carriage_return_takes_the_pyyaml_path(block: str) -> None:
+    assert read_plain(normalize_yaml_text(block)) is None
+
+
+@given(st.lists(st.one_of(_fragments, st.just("\r")), max_size=40).map("".join))
+def test_yaml_like_text_with_lone_carriage_returns_reads_the_same(block: str) -> None:
+    agrees(block)

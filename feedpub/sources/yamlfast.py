@@ -220,6 +220,8 @@ def _plain_text(block: str, rare: bytes) -> bool:
     """The checks on the text; ``rare`` rules out at once the characters it lacks."""
     if len(block) > _SCAN_ABOVE_CHARS or (b"\t" in rare and "\t" in block):
         return False
+    if "\r" in block and "\r" in block.replace("\r\n", ""):
+        return False  # a CR alone ends a line for PyYAML, not for these checks (nor yaml-rs)
     # rare holds every opener the block does: fewer than the limit there, fewer in the block.
     if len(rare) > _SCAN_ABOVE_OPENERS and _openers(block) > _SCAN_ABOVE_OPENERS:
         return False
