@@ -276,3 +276,15 @@ def test_a_lone_carriage_return_takes_the_pyyaml_path(block: str) -> None:
 @given(st.lists(st.one_of(_fragments, st.just("\r")), max_size=40).map("".join))
 def test_yaml_like_text_with_lone_carriage_returns_reads_the_same(block: str) -> None:
     agrees(block)
+
+
+@pytest.mark.parametrize(
+    "block", ["\ufefftitle: A\n", "a: 1\n\ufeffb: 2\n", "\ufeff: yes\n", "a: x\ufeffy\n"]
+)
+def test_a_byte_order_mark_takes_the_pyyaml_path(block: str) -> None:
+    assert read_plain(normalize_yaml_text(block)) is None  # PyYAML skips or refuses it
+
+
+@given(st.lists(st.one_of(_fragments, st.just("\ufeff")), max_size=40).map("".join))
+def test_yaml_like_text_with_byte_order_marks_reads_the_same(block: str) -> None:
+    agrees(block)

@@ -222,6 +222,8 @@ def _plain_text(block: str, rare: bytes) -> bool:
         return False
     if "\r" in block and "\r" in block.replace("\r\n", ""):
         return False  # a CR alone ends a line for PyYAML, not for these checks (nor yaml-rs)
+    if b"\xef" in rare and "\ufeff" in block:
+        return False  # a byte order mark: PyYAML skips one or refuses it, yaml-rs reads it as text
     # rare holds every opener the block does: fewer than the limit there, fewer in the block.
     if len(rare) > _SCAN_ABOVE_OPENERS and _openers(block) > _SCAN_ABOVE_OPENERS:
         return False
