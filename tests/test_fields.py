@@ -8,14 +8,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feedpub.errors import SourceError
-from feedpub.sources.fields import _any_provider, _any_topics, _Fields, _provider, _topics
+from feedpub.sources.fields import (
+    _any_provider,
+    _any_topics,
+    _Fields,
+    _provider,
+    _topic_name,
+    _topics,
+    _usual_provider,
+)
 from feedpub.sources.frontmatter import FrontMatter
 
+_LONG_NAMES = ["N" * 250, " " * 199 + "N"]  # longer than a name is kept: never cached
 _names = st.one_of(
     st.text(max_size=12),
     st.sampled_from(
         ["Microsoft", " Microsoft ", "a &amp; b", "", " ", "x\x00y", "WWW.News.Example.", "..", "É"]
     ),
+    st.sampled_from(_LONG_NAMES),
 )
 _urls = st.one_of(
     st.text(max_size=20),
@@ -93,3 +103,12 @@ def test_a_whole_number_is_read_as_the_general_path_reads_its_float(value: int) 
     fast, general = number(value), number(float(value))
     assert type(fast) is type(general)  # both the number, or both an error (out of range)
     assert isinstance(fast, str) or fast == general == value
+
+
+def test_long_names_are_read_without_the_caches() -> None:
+    _usual_provider.cache_clear()
+    _topic_name.cache_clear()
+    provider = {"name": _LONG_NAMES[0], "domain": "news.example"}
+    assert _outcome(lambda f, notes: _provider(f, provider, "", notes), "provider", provider)
+    assert _outcome(lambda f, notes: _topics(f, _LONG_NAMES, notes), "topics", _LONG_NAMES)
+    assert _usual_provider.cache_info().currsize == _topic_name.cache_info().currsize == 0

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import TypeGuard
 from urllib.parse import quote, urlsplit
 
 from ..errors import SourceError
@@ -375,7 +376,8 @@ def _usual_provider_of(value: dict[object, object]) -> Provider | None:
     name = value.get("name")
     domain = value.get("domain")
     logos = value.get("images")
-    if name.__class__ is not str or domain.__class__ is not str:
+    # Short text only: the cache keeps what it is given (a hostile file's megabyte name too).
+    if not (_is_short(name, MAX_NAME_CHARS) and _is_short(domain, MAX_NAME_CHARS)):
         return None
     if logos is None:
         return _usual_provider(name, domain, None)
@@ -383,7 +385,11 @@ def _usual_provider_of(value: dict[object, object]) -> Provider | None:
         return None
     logo = logos[0]
     url = logo.get("url") if logo.__class__ is dict else None
-    return _usual_provider(name, domain, url) if url.__class__ is str else None
+    return _usual_provider(name, domain, url) if _is_short(url, MAX_URL_CHARS) else None
+
+
+def _is_short(value: object, limit: int) -> TypeGuard[str]:
+    return value.__class__ is str and len(value) <= limit
 
 
 @functools.lru_cache(maxsize=256)
@@ -403,7 +409,7 @@ def _usual_provider(name: str, domain: str, logo: str | None) -> Provider | None
 def _topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
     if isinstance(value, list) and len(value) <= MAX_TOPICS:
         listed = tuple(value)
-        if all(name.__class__ is str for name in listed):
+        if all(_is_short(name, MAX_NAME_CHARS) for name in listed):
             return _topic_names(listed)  # too few to be cut, no item to refuse: no note
     return _any_topics(f, value, notes)
 
