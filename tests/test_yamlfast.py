@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 from feedpub.errors import SourceError
 from feedpub.sources.frontmatter import _closing_fence, parse_front_matter, split_front_matter
-from feedpub.sources.yamlfast import KeyLines, may_need_normalizing, rare_bytes, read_plain
+from feedpub.sources.yamlfast import (
+    KeyLines,
+    _resolves_as,
+    _text_is_text,
+    may_need_normalizing,
+    rare_bytes,
+    read_plain,
+)
 from feedpub.sources.yamlsafe import normalize_yaml_text, read_yaml
 from tests.conftest import CORPUS
 
@@ -116,6 +123,23 @@ def test_what_yaml_11_reads_otherwise_takes_the_pyyaml_path(block: str) -> None:
     assert read_plain(normalize_yaml_text(block)) is None
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        'excerpt: "Recap: &#8220;What is new&#8221;"\n',  # HTML entities after ': '
+        'a: "x: *y, !t, |z"\n',
+        'topics:\n  - "AI: &x"\n',
+        'a: "x\\": &y"\n',  # an escaped quote does not close the scalar
+    ],
+)
+def test_node_marks_inside_double_quotes_keep_the_fast_path(block: str) -> None:
+    assert agrees(block)
+
+
+def test_node_marks_after_a_closing_quote_take_the_pyyaml_path() -> None:
+    assert read_plain('a:\n  - "x": &y 1\n') is None  # an anchor after the key "x"
+
+
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 _scalars = st.one_of(
     _text,
@@ -207,3 +231,60 @@ def test_key_lines_are_counted_only_when_asked_for() -> None:
     assert isinstance(lines, KeyLines) and lines._lines is None  # not counted yet
     assert dict(lines) == {"title": 2, "provider": 3, "topics": 6}
     assert lines.get("provider") == 3 and lines.get("nothing") is None and len(lines) == 3
+
+
+_digits = st.text("0123456789_", min_size=1, max_size=10)
+_numbers = st.one_of(
+    st.builds(  # sexagesimal, YAML 1.1's base 60
+        lambda digits, parts: "1" + digits + "".join(":" + part for part in parts),
+        _digits,
+        st.lists(st.sampled_from(["0", "5", "59", "07"]), min_size=1, max_size=8),
+    ),
+    st.builds(
+        lambda sign, whole, fraction, exponent: sign + "1" + whole + "." + fraction + exponent,
+        st.sampled_from(["", "+", "-"]),
+        _digits,
+        _digits,
+        st.sampled_from(["", "e+12", "E-3"]),
+    ),
+    st.builds(lambda digits: "0x" + digits, st.text("0123456789abcdefABCDEF_", min_size=1)),
+    st.builds(lambda digits: "-0b" + digits, st.text("01_", min_size=1)),
+    st.builds(lambda digits: "1" + digits, _digits),
+)
+
+
+@given(_numbers, st.sampled_from(["", "\n", "T", "Z", " ", "\n\n"]))
+def test_long_text_is_screened_as_pyyaml_resolves_it(number: str, end: str) -> None:
+    for text in (number + end, "12345678901234567:" + number + end):
+        assert _text_is_text(text) == (_resolves_as(text) == "tag:yaml.org,2002:str"), text
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "a: b\r!t c\n",  # a tag after a lone CR: the start of a line to PyYAML
+        '\r\n\r!t- \u2028\r\né\\"`: \\" "#\'\n',
+        'a: #,012{"0o7@}1:2*a\r\u2028&#8220;"',
+        'a:\n  - ">"\n   #c% #c  0k: "+1\r\r\n\nk: \u2028yes#é012}~&a%@<<',
+        'a: \r  #c\\"\nk: ',
+    ],
+)
+def test_a_lone_carriage_return_takes_the_pyyaml_path(block: str) -> None:
+    assert read_plain(normalize_yaml_text(block)) is None
+
+
+@given(st.lists(st.one_of(_fragments, st.just("\r")), max_size=40).map("".join))
+def test_yaml_like_text_with_lone_carriage_returns_reads_the_same(block: str) -> None:
+    agrees(block)
+
+
+@pytest.mark.parametrize(
+    "block", ["\ufefftitle: A\n", "a: 1\n\ufeffb: 2\n", "\ufeff: yes\n", "a: x\ufeffy\n"]
+)
+def test_a_byte_order_mark_takes_the_pyyaml_path(block: str) -> None:
+    assert read_plain(normalize_yaml_text(block)) is None  # PyYAML skips or refuses it
+
+
+@given(st.lists(st.one_of(_fragments, st.just("\ufeff")), max_size=40).map("".join))
+def test_yaml_like_text_with_byte_order_marks_reads_the_same(block: str) -> None:
+    agrees(block)

@@ -7,11 +7,13 @@ and, where known, the line; lesser ones (an image with a bad URL) are notes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import TypeGuard
 from urllib.parse import quote, urlsplit
 
 from ..errors import SourceError
@@ -81,6 +83,8 @@ class _Fields:
         raise self.error(key, f"{key} must be text, got {_describe(value)}")
 
     def number(self, key: str, value: object) -> int:
+        if value.__class__ is int and -_MAX_NUMBER < value < _MAX_NUMBER:
+            return value  # the usual case: what round() gives
         if value is None or value == "":
             return 0
         number: float | None = None
@@ -338,6 +342,15 @@ def _truthy(f: _Fields, key: str, value: object) -> bool:
 
 
 def _provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider | None:
+    if isinstance(value, dict):
+        usual = _usual_provider_of(value)
+        if usual is not None:
+            return usual
+    return _any_provider(f, value, url, notes)
+
+
+def _any_provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider | None:
+    """The general path: any value, each problem worded."""
     if value is None:
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         return Provider(name=host, domain=host) if host else None
@@ -357,7 +370,52 @@ def _provider(f: _Fields, value: object, url: str, notes: list[str]) -> Provider
     return Provider(name=name, domain=domain, logo=logos[0].url if logos else None)
 
 
+def _usual_provider_of(value: dict[object, object]) -> Provider | None:
+    """The usual provider mapping's Provider (text name and domain, at most one logo),
+    as the general path in ``_provider`` makes it; None if that path must decide."""
+    name = value.get("name")
+    domain = value.get("domain")
+    logos = value.get("images")
+    # Short text only: the cache keeps what it is given (a hostile file's megabyte name too).
+    if not (_is_short(name, MAX_NAME_CHARS) and _is_short(domain, MAX_NAME_CHARS)):
+        return None
+    if logos is None:
+        return _usual_provider(name, domain, None)
+    if logos.__class__ is not list or len(logos) != 1:
+        return None
+    logo = logos[0]
+    url = logo.get("url") if logo.__class__ is dict else None
+    return _usual_provider(name, domain, url) if _is_short(url, MAX_URL_CHARS) else None
+
+
+def _is_short(value: object, limit: int) -> TypeGuard[str]:
+    return value.__class__ is str and len(value) <= limit
+
+
+@functools.lru_cache(maxsize=256)
+def _usual_provider(name: str, domain: str, logo: str | None) -> Provider | None:
+    """``_provider``'s Provider for these values, or None where it would need the article's
+    URL (no domain) or word a note (a bad logo URL). Cached: a site's providers repeat."""
+    domain = _name(domain).lower().strip(".")
+    if not domain:
+        return None
+    if logo is not None:
+        logo = logo.strip()
+        if url_problem(logo) is not None:
+            return None
+    return Provider(name=_name(name) or domain, domain=domain, logo=logo)
+
+
 def _topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
+    if isinstance(value, list) and len(value) <= MAX_TOPICS:
+        listed = tuple(value)
+        if all(_is_short(name, MAX_NAME_CHARS) for name in listed):
+            return _topic_names(listed)  # too few to be cut, no item to refuse: no note
+    return _any_topics(f, value, notes)
+
+
+def _any_topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
+    """The general path: any value, each problem worded."""
     if value is None:
         return ()
     if isinstance(value, str | int | float) and not isinstance(value, bool):
@@ -380,6 +438,19 @@ def _topics(f: _Fields, value: object, notes: list[str]) -> tuple[str, ...]:
             f"{f.display}: {len(value):,} topics; only the first {MAX_TOPICS} are published"
         )
     return tuple(names)[:MAX_TOPICS]
+
+
+def _topic_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Topic names cleaned, blanks and repeats left out, in order."""
+    cleaned = dict.fromkeys(map(_topic_name, names))
+    cleaned.pop("", None)
+    return tuple(cleaned)
+
+
+@functools.lru_cache(maxsize=1024)
+def _topic_name(name: str) -> str:
+    """A topic's ``_name``. Cached: a site's articles draw on a few hundred topics."""
+    return _name(name)
 
 
 def _name(text: str) -> str:

@@ -70,7 +70,7 @@ def decode_text(data: bytes, display: str) -> str:
     Raises:
         SourceError: empty, binary or not UTF-8.
     """
-    if not data.strip():
+    if not data or data.isspace():  # what strip() would leave empty, without a copy
         raise SourceError(display, "empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(display, "not UTF-8 text: UTF-16 (byte order mark); save it as UTF-8")

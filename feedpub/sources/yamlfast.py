@@ -77,7 +77,7 @@ _KEPT: Final = frozenset(
     (_UNUSUAL + _OPENERS + "\t\\_").encode() + bytes(range(0x20)) + b"\x7f\xc2\xe2\xef"
 ) - frozenset(b"\n\r")
 _DROPPED: Final = bytes(b for b in range(256) if b not in _KEPT)
-_UNUSUAL_BYTES: Final = tuple((char, char.encode()) for char in _UNUSUAL)
+_NOT_UNUSUAL: Final = bytes(b for b in range(256) if b not in _UNUSUAL.encode())
 # C0 controls but tab, LF and CR, and DEL: ASCII, so each byte is the character.
 _SUSPECT_LEADS: Final = (
     bytes(range(0x09)) + bytes(range(0x0B, 0x0D)) + bytes(range(0x0E, 0x20)) + b"\x7f"
@@ -220,12 +220,15 @@ def _plain_text(block: str, rare: bytes) -> bool:
     """The checks on the text; ``rare`` rules out at once the characters it lacks."""
     if len(block) > _SCAN_ABOVE_CHARS or (b"\t" in rare and "\t" in block):
         return False
+    if "\r" in block and "\r" in block.replace("\r\n", ""):
+        return False  # a CR alone ends a line for PyYAML, not for these checks (nor yaml-rs)
+    if b"\xef" in rare and "\ufeff" in block:
+        return False  # a byte order mark: PyYAML skips one or refuses it, yaml-rs reads it as text
     # rare holds every opener the block does: fewer than the limit there, fewer in the block.
     if len(rare) > _SCAN_ABOVE_OPENERS and _openers(block) > _SCAN_ABOVE_OPENERS:
         return False
-    for char, byte in _UNUSUAL_BYTES:
-        if byte not in rare:
-            continue
+    # The unusual characters present, in one pass over rare (most blocks have none).
+    for char in frozenset(rare.translate(None, _NOT_UNUSUAL).decode()):
         at = block.find(char)  # str.find runs in C: far cheaper than a regex over the block
         while at >= 0:
             if _starts_node(block, at):
@@ -239,9 +242,32 @@ def _plain_text(block: str, rare: bytes) -> bool:
 
 
 def _starts_node(block: str, at: int) -> bool:
-    """Whether ``block[at]`` may start a node: after a ':' or a line's indentation and dashes."""
-    before = block[block.rfind("\n", 0, at) + 1 : at].rstrip(" ")
-    return before.endswith((":", ",")) or not before.lstrip(" -")
+    """Whether ``block[at]`` may start a node: after a ':' or a line's indentation and dashes,
+    unless a double-quoted value opened on its line is still open there."""
+    line = block[block.rfind("\n", 0, at) + 1 : at]
+    before = line.rstrip(" ")
+    if not before.lstrip(" -"):
+        return True
+    return before.endswith((":", ",")) and not _in_quoted_value(line)
+
+
+# A line's start up to where a double-quoted scalar opens as a plain key's value or a list item.
+_QUOTED_VALUE: Final = re.compile(r'[ ]*(?:-[ ]+)*(?:[A-Za-z_][A-Za-z0-9_]*:[ ]+)?"')
+
+
+def _in_quoted_value(line: str) -> bool:
+    """Whether the end of ``line`` is inside a double-quoted scalar opened on it as a value.
+
+    Text like ``excerpt: "Recap: &#8220;New&#8221;"`` is common; a ': &' inside the
+    quotes starts no node. The scalar is still open if no quote after the opening
+    one closes it: escapes are read left to right, so dropping each escaped
+    backslash, then each escaped quote, leaves only closing quotes.
+    """
+    opening = _QUOTED_VALUE.match(line)
+    if opening is None:
+        return False
+    text = line[opening.end() :].replace("\\\\", "").replace('\\"', "")
+    return '"' not in text
 
 
 def _has_odd_number(block: str, underscore: bool = True) -> bool:
@@ -278,6 +304,15 @@ _RESOLVED_FIRST: Final = frozenset(_RESOLVERS)
 # yamlsafe builds plain decimals of up to 18 digits itself (its _DECIMAL).
 _DECIMAL_LIMIT: Final = 10**18
 _LOADER: Final = FrontMatterLoader("")  # only its resolve(), which keeps no state
+# YAML 1.1's implicit types; those longer than 5 characters are integers and floats
+# (0b…, 0…, 0x…, sexagesimal 1:20, 1_000.5e+3), written with these characters only
+# ('\n': PyYAML's patterns end in '$', which also matches before a final newline).
+_IMPLICIT_TYPES: Final = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("bool", "float", "int", "merge", "null", "value", "yaml")
+)
+_NUMBER_CHARS: Final = "0123456789abcdefABCDEF_:.+-x\n"
+assert {tag for candidates in _RESOLVERS.values() for tag, _ in candidates} <= _IMPLICIT_TYPES
 
 
 def _text_is_text(text: str) -> bool:
@@ -287,14 +322,22 @@ def _text_is_text(text: str) -> bool:
         # No implicit type starts so; those that start with a letter (yes, no,
         # on, off, true, false, null, and their capitals) are at most 5 long.
         return True
+    if len(text) > 16:  # a date, an id: seldom seen twice, each would only evict a cached one
+        # Only an integer or a float is this long, and neither holds a character
+        # but these (a date's 'T' or 'Z' tells at once).
+        return bool(text.strip(_NUMBER_CHARS)) or _resolves_as(text) == _STR
     return _resolves_to_text(text)
+
+
+def _resolves_as(text: str) -> str:
+    return _LOADER.resolve(ScalarNode, text, (True, False))
 
 
 @functools.lru_cache(maxsize=1024)
 def _resolves_to_text(text: str) -> bool:
     # Cached: the same few keys (title, type, name…) and values (news) come back
     # in every file; a pure function of the text.
-    return _LOADER.resolve(ScalarNode, text, (True, False)) == _STR
+    return _resolves_as(text) == _STR
 
 
 def _same_in_yaml_11(data: dict[str, object]) -> bool:

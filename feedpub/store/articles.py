@@ -90,7 +90,8 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _NOTES_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps's separators, as before
 
 
-def encode_body(body: ArticleBody) -> str:
+def encode_body(body: ArticleBody | Article) -> str:
+    """The body's JSON; an Article holds its body's fields itself (no ArticleBody made)."""
     return _JSON.encode(
         [
             body.excerpt,
@@ -146,7 +147,7 @@ def encode_row(stamp: FileStamp, loaded: LoadedFile, now_ns: int, fingerprint: s
         if provider
         else None,
         article.digest,
-        encode_body(article.body),
+        encode_body(article),
     )
 
 
