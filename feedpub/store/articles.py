@@ -160,6 +160,9 @@ class ArticleCache:
         # One reader for every stored chunk, so that articles share their provider
         # and topic values across the whole load (by draft policy).
         self._readers: dict[bool, _RowReader] = {}
+        # Whether the table held no row when looked up: every row since is a file
+        # just parsed, so none can be of a file that is gone (a cold build).
+        self._empty_before = False
 
     @property
     def encoder(self) -> Callable[[FileStamp, LoadedFile, int], ArticleRow]:
@@ -178,6 +181,9 @@ class ArticleCache:
         # read one at a time as SQLite hands them over (never all of them held
         # at once) and stay plain tuples (a named tuple per row costs more than
         # the reading).
+        self._empty_before = not self.state.connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM articles)"
+        ).fetchone()[0]
         wanted = {stamp.display: stamp for stamp in stamps}
         reader = _RowReader(skip_drafts)
         hits: dict[str, FileOutcome] = {}
@@ -234,6 +240,8 @@ class ArticleCache:
     @guarded
     def forget_others(self, present: Iterable[str]) -> int:
         """Drop rows of files that are gone; returns how many."""
+        if self._empty_before:
+            return 0
         keep = set(present)
         gone = [
             (path,)
