@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from .config import Config
 from .group import feed_limits, resolved
@@ -143,7 +143,7 @@ def record_build(
     config: Config,
     fingerprint: str,
     walk_notes: tuple[tuple[str, ...], ...],
-    scan: Scan,
+    scanned: ScanSummary,
     loaded: LoadResult[ArticleHead],
     selection: Selection,
     taxonomy: Taxonomy,
@@ -184,9 +184,7 @@ def record_build(
                 topics,
             )
 
-    sources = _sources_of(
-        scan, {d for d, _ in loaded.file_notes} | {r.path for r in loaded.rejections}
-    )
+    sources = scanned.sources
     known: dict[str, Topic] = {}
     for topic in loaded.topics:
         for alias in (topic.name, topic.slug):
@@ -201,7 +199,7 @@ def record_build(
         scheduled=selection.scheduled,
         next_release=None if selection.next_release is None else micros(selection.next_release),
         walk_notes=[list(n) for n in walk_notes],
-        scan_notes=list(scan.notes),
+        scan_notes=list(scanned.notes),
         file_notes=[(sources[d], d, note) for d, note in loaded.file_notes],
         rejections=[(sources[r.path], r.path, r.reason, r.line) for r in loaded.rejections],
         selection_warnings=list(selection.warnings),
@@ -217,6 +215,20 @@ def record_build(
         record_published(state, rows(), merged, record.to_json())
     else:
         record_published(state, [], [], "")
+
+
+class ScanSummary(NamedTuple):
+    """What the record needs of a full build's scan, which is let go of once loaded
+    (at 100,000 files the scan's stamps are some 30 MiB)."""
+
+    notes: tuple[str, ...]  # the scan's own
+    sources: dict[str, int]  # the source of each file with notes or a rejection
+
+
+def summarize_scan(scan: Scan, loaded: LoadResult[ArticleHead]) -> ScanSummary:
+    """What ``record_build`` needs of ``scan``, once ``loaded`` says which files it names."""
+    named = {d for d, _ in loaded.file_notes} | {r.path for r in loaded.rejections}
+    return ScanSummary(scan.notes, _sources_of(scan, named))
 
 
 def _sources_of(scan: Scan, displays: set[str]) -> dict[str, int]:

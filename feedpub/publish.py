@@ -41,6 +41,7 @@ from .store.published import record_stamps, stored_stamps
 from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
+    from .incremental import ScanSummary
     from .links import LinkReport
     from .selection import DeadLinkStory
 
@@ -159,21 +160,11 @@ def _build_locked(
             config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
         )
     if report is None:
-        scan = scan_listing(listing)
-        notes = listing.notes
+        recording = Recording(fingerprint, listing.notes, scan_listing(listing))
         del listing, changes, pending  # a build of 100,000 files: the listing's entries go
         report = _build_all(
-            config,
-            now,
-            state,
-            parser,
-            cores,
-            links,
-            ping_hubs,
-            progress,
-            Recording(fingerprint, notes, scan),
+            config, now, state, parser, cores, links, ping_hubs, progress, recording
         )
-        del scan  # and the files' stamps, before the state is written
     record_stamps(state, stamps)
     finish_build(state, fingerprint, report.to_json(), str(config.out))
     return report
@@ -207,22 +198,36 @@ def _build_all(
 ) -> BuildReport:
     """Load every file (from the cache where it is unchanged) and go every stage;
     what it loads is let go when it returns."""
+    from .incremental import summarize_scan
     from .sources.loader import load_scanned
 
     cache = ArticleCache(state, parser)
+    scan = recording.files()
     loaded = load_scanned(
-        recording.scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
+        scan, config.max_file_bytes, cache, cores, config.include_drafts, progress
     )
+    recording.scanned = summarize_scan(scan, loaded)
+    del scan  # the files' stamps: what grouping and rendering would hold on to longest
     return _stages(config, now, state, cache, loaded, cores, links, ping_hubs, progress, recording)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Recording:
-    """What a full build keeps for the next one to apply changes to (incremental.py)."""
+    """What a full build keeps for the next one to apply changes to (incremental.py).
+
+    It hands its scan over once (``files``): what the record needs of it
+    (``scanned``) is kept once the files are loaded, not the scan itself.
+    """
 
     fingerprint: str
     walk_notes: tuple[tuple[str, ...], ...]  # the listing's, per source
-    scan: Scan
+    scan: Scan | None
+    scanned: ScanSummary | None = None
+
+    def files(self) -> Scan:
+        scan, self.scan = self.scan, None
+        assert scan is not None, "a recording's scan is loaded once"
+        return scan
 
 
 def _stages(
@@ -270,20 +275,20 @@ def _stages(
     def record() -> None:
         """What the next build applies its changes to; kept while the feeds render
         (until this build finishes, no build trusts it: see ``start_build``)."""
-        if recording is not None and links is None and config.state is not None:
-            record_build(
-                state,
-                config,
-                recording.fingerprint,
-                recording.walk_notes,
-                recording.scan,
-                unlinked,
-                selection,
-                taxonomy,
-                now,
-            )
-        else:  # dead links left out: the next build (without a check) starts afresh
-            forget_published(state)
+        if recording is None or recording.scanned is None or links is not None or not config.state:
+            forget_published(state)  # (a link-checked build, or no state file): none kept
+            return
+        record_build(
+            state,
+            config,
+            recording.fingerprint,
+            recording.walk_notes,
+            recording.scanned,
+            unlinked,
+            selection,
+            taxonomy,
+            now,
+        )
 
     report = write_site(config, selection, state, cache, cores, now, ping_hubs, progress, record)
     return replace(
