@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -164,6 +165,21 @@ def test_an_rss_description_escapes_only_what_html_needs() -> None:
     # A client that reads it as HTML gets the excerpt back as written.
     assert feedparser.parse(raw).entries[0].summary == (
         'It\'s "quoted" &amp; &lt;b&gt;bold&lt;/b&gt; &gt; less'
+    )
+
+
+def test_an_rss_channel_description_escapes_only_what_html_needs() -> None:
+    """A provider's feed is described by its name: quotes stay as written (the W3C
+    validator warns of HTML in a description that holds "&#x27;"), markup shows as text."""
+    description = 'Stories from Marc\'s "Blog" & <i>more</i>'
+    raw = _render(replace(_feed(_article()), description=description))["rss"]
+    assert etree.fromstring(raw).findtext("channel/description") == (
+        'Stories from Marc\'s "Blog" &amp; &lt;i&gt;more&lt;/i&gt;'
+    )
+    assert b"&amp;#x27;" not in raw and b"&amp;quot;" not in raw
+    # A client that reads it as HTML shows the name as written.
+    assert feedparser.parse(raw).feed.subtitle == (
+        'Stories from Marc\'s "Blog" &amp; &lt;i&gt;more&lt;/i&gt;'
     )
 
 

@@ -20,7 +20,8 @@ class RssRenderer:
             feed, ctx, ctx.file_url(feed, self.filename), self.media_type, self.filename, rss=True
         )
         # Readers take the channel <description> as HTML, like an item's (RSS 2.0
-        # leaves it open); a topic named "<img onerror=…>" must show as text.
-        fg.description(escape(feed.description or feed.title))
+        # leaves it open); a topic named "<img onerror=…>" must show as text. Only
+        # what HTML text needs (& < >): "Marc's" must not reach readers as "Marc&#x27;s".
+        fg.description(escape(feed.description or feed.title, quote=False))
         data: bytes = fg.rss_str(pretty=True)
         return add_stylesheet_pi(data, ctx.stylesheet_url) if ctx.stylesheet_url else data
