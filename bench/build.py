@@ -102,9 +102,19 @@ def working_copy(corpus: Path, work: Path) -> Path:
 
 
 def replace_text(path: Path, text: str) -> None:
+    replace_bytes(path, text.encode("utf-8"))
+
+
+def replace_bytes(path: Path, data: bytes) -> None:
     aside = path.with_name(f".{path.name}.new")
-    aside.write_bytes(text.encode("utf-8"))
+    aside.write_bytes(data)
     os.replace(aside, path)
+
+
+def touch(path: Path) -> None:
+    """A new mtime, the same bytes: a copy renamed over the file. ``os.utime`` would
+    change the inode the working copy shares with the corpus (a hard link)."""
+    replace_bytes(path, path.read_bytes())
 
 
 def published_files(folder: Path) -> list[Path]:
@@ -206,7 +216,7 @@ def bench_round(site: Site, round_: int, cases: tuple[str, ...]) -> None:
         site.timed("warm", site.stat_floor())
 
     def touch_add() -> Callable[[], None]:
-        os.utime(files[(len(files) // 2 + round_) % len(files)])
+        touch(files[(len(files) // 2 + round_) % len(files)])
         text, url = new_story(files[round_ % len(files)].read_text("utf-8"), round_)
         added = site.corpus / f"zz-bench-new-{round_}.md"
         added.write_text(text, encoding="utf-8")
