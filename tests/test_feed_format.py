@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -168,19 +169,19 @@ def test_an_rss_description_escapes_only_what_html_needs() -> None:
     )
 
 
-def test_an_rss_channel_description_escapes_only_what_html_needs() -> None:
-    """A provider's feed is described by its name: quotes stay as written (the W3C
-    validator warns of HTML in a description that holds "&#x27;"), markup shows as text."""
-    description = 'Stories from Marc\'s "Blog" & <i>more</i>'
+def test_an_rss_channel_description_is_text_with_its_tags_escaped() -> None:
+    """A provider's feed is described by its name, a site's by its config: quotes and
+    ampersands stay as written (the W3C validator warns of HTML in a description that
+    holds "&amp;" or "&#x27;"), and a reader that takes it as HTML shows markup as text."""
+    description = 'Stories from Marc\'s "Blog" & AT&T <img src=x onerror=alert(1)>'
     raw = _render(replace(_feed(_article()), description=description))["rss"]
     assert etree.fromstring(raw).findtext("channel/description") == (
-        'Stories from Marc\'s "Blog" &amp; &lt;i&gt;more&lt;/i&gt;'
+        'Stories from Marc\'s "Blog" & AT&T &lt;img src=x onerror=alert(1)&gt;'
     )
-    assert b"&amp;#x27;" not in raw and b"&amp;quot;" not in raw
-    # A client that reads it as HTML shows the name as written.
-    assert feedparser.parse(raw).feed.subtitle == (
-        'Stories from Marc\'s "Blog" &amp; &lt;i&gt;more&lt;/i&gt;'
-    )
+    assert b"&amp;#x27;" not in raw and b"&amp;amp;" not in raw and b"<img" not in raw
+    # A client that reads it as HTML shows the words, and the tag as text.
+    subtitle = feedparser.parse(raw).feed.subtitle
+    assert html.unescape(subtitle) == description
 
 
 def test_a_modified_story_shows_when_it_changed_in_atom_and_json_only() -> None:
