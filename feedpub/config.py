@@ -120,6 +120,17 @@ class Config:
     def site_domain(self) -> str:
         return urlsplit(self.base_url).hostname or "localhost"
 
+    @property
+    def ages_out(self) -> bool:
+        """Whether feeds can change with the clock alone: items age out of them."""
+        policies = [*self.topics.values(), *self.providers.values()]
+        return (
+            self.max_age_days is not None
+            or self.top_stories is not None
+            or any(p.max_age_days is not None for p in policies)
+            or any(f.max_age_days is not None for f in self.feeds.values())
+        )
+
 
 _POLICY_KEYS = {
     *("title", "description", "max_items", "min_quality", "max_age_days", "enabled"),

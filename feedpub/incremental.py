@@ -127,15 +127,8 @@ class Snapshot:
 
 def supports(config: Config) -> bool:
     """Whether this site's feeds can be updated story by story (see the module docstring)."""
-    policies = [*config.topics.values(), *config.providers.values()]
-    return not (
-        config.match_keywords
-        or config.feeds
-        or config.top_stories is not None
-        or config.archives
-        or config.max_age_days is not None
-        or any(p.max_age_days is not None for p in policies)
-    )
+    # Custom feeds and keyword topics draw on every story; archives repage whole feeds.
+    return not (config.match_keywords or config.feeds or config.archives or config.ages_out)
 
 
 def record_build(

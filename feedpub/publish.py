@@ -384,7 +384,7 @@ def _unchanged_build(
     A scheduled story whose time has come is a change: the build after its
     date publishes it.
     """
-    if config.state is None or _ages_out(config):
+    if config.state is None or config.ages_out:
         return None
     last_fingerprint, last_report = last_build(state)
     if last_report is None or last_fingerprint != fingerprint:
@@ -394,14 +394,3 @@ def _unchanged_build(
         return None
     present = outputs_present(config.out)
     return None if present is None else replace(report, unchanged=present)
-
-
-def _ages_out(config: Config) -> bool:
-    """Whether feeds can change with the clock alone (items age out)."""
-    policies = [*config.topics.values(), *config.providers.values()]
-    return (
-        config.max_age_days is not None
-        or config.top_stories is not None
-        or any(p.max_age_days is not None for p in policies)
-        or any(f.max_age_days is not None for f in config.feeds.values())
-    )
