@@ -48,10 +48,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from corpora import make_corpus  # bench/corpora.py, beside this script
+from corpora import (  # bench/corpora.py, beside this script
+    add_corpus_options,
+    check_corpus_options,
+    make_corpus,
+)
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 LIBYAML_FLOOR = r"""
 import os, sys, yaml
@@ -295,16 +298,13 @@ def main() -> int:
     parser.add_argument("--sizes", default="20000,100000", help="corpus sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of every case (default 5)")
     parser.add_argument("--cases", default=",".join(CASES), help="cases to run: " + ",".join(CASES))
-    parser.add_argument("--work", type=Path, default=Path("/tmp/feedpub-bench"))
-    parser.add_argument("--source", type=Path, default=SHARED / "corpus" / "powerapps" / "_news")
+    add_corpus_options(parser, Path("/tmp/feedpub-bench"))
     args = parser.parse_args()
     cases = tuple(c.strip() for c in args.cases.split(","))
     unknown = set(cases) - set(CASES)
     if unknown:
         sys.exit(f"unknown cases: {', '.join(sorted(unknown))}")
-    if not args.source.is_dir():
-        sys.exit(f"no corpus at {args.source}: pass --source DIR")
-    args.work.mkdir(parents=True, exist_ok=True)
+    check_corpus_options(args)
     # Timed as installed: pip compiles the package's bytecode once, at install time; a
     # checkout run with PYTHONDONTWRITEBYTECODE set would compile every module per build.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "feedpub")], check=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -27,3 +28,16 @@ def make_corpus(size: int, work: Path, source: Path) -> Path:
         stdout=subprocess.DEVNULL,
     )
     return corpus
+
+
+def add_corpus_options(parser: argparse.ArgumentParser, work: Path) -> None:
+    """``--work`` (where corpora and sites are made, default ``work``) and ``--source``."""
+    parser.add_argument("--work", type=Path, default=work)
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+
+
+def check_corpus_options(args: argparse.Namespace) -> None:
+    """Exit with a message if ``--source`` is missing; make ``--work``."""
+    if not args.source.is_dir():
+        sys.exit(f"no corpus at {args.source}: pass --source DIR")
+    args.work.mkdir(parents=True, exist_ok=True)

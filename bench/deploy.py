@@ -37,10 +37,12 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from corpora import make_corpus  # bench/corpora.py, beside this script
+from corpora import (  # bench/corpora.py, beside this script
+    add_corpus_options,
+    check_corpus_options,
+    make_corpus,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 PREFIX = "feeds/"
 ENV = {
     **os.environ,
@@ -186,17 +188,14 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/feedpub-deploy-bench"))
-    parser.add_argument("--source", type=Path, default=SHARED / "corpus" / "powerapps" / "_news")
+    add_corpus_options(parser, Path("/tmp/feedpub-deploy-bench"))
     parser.add_argument("--naive", nargs=4, metavar=("OUT", "ENDPOINT", "N", "BUCKET"))
     args = parser.parse_args()
     if args.naive:
         out, endpoint, concurrency, bucket = args.naive
         print(json.dumps(naive_sync(Path(out), bucket, endpoint, int(concurrency))))
         return 0
-    if not args.source.is_dir():
-        sys.exit(f"no corpus at {args.source}: pass --source DIR")
-    args.work.mkdir(parents=True, exist_ok=True)
+    check_corpus_options(args)
     corpus = make_corpus(args.size, args.work, args.source)
     moto, endpoint = start_moto()
     config = args.work / "config.toml"

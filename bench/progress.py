@@ -34,10 +34,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpora import make_corpus  # bench/corpora.py, beside this script
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+from corpora import (  # bench/corpora.py, beside this script
+    add_corpus_options,
+    check_corpus_options,
+    make_corpus,
+)
 
 
 @dataclass
@@ -94,12 +95,9 @@ def main() -> int:
     )
     parser.add_argument("--size", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/feedpub-bench"))
-    parser.add_argument("--source", type=Path, default=SHARED / "corpus" / "powerapps" / "_news")
+    add_corpus_options(parser, Path("/tmp/feedpub-bench"))
     args = parser.parse_args()
-    if not args.source.is_dir():
-        sys.exit(f"no corpus at {args.source}: pass --source DIR")
-    args.work.mkdir(parents=True, exist_ok=True)
+    check_corpus_options(args)
     corpus = make_corpus(args.size, args.work, args.source)
     site = args.work / f"progress-{args.size}"
     build = [sys.executable, "-m", "feedpub", "build", "--source", str(corpus)]

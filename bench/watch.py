@@ -42,10 +42,9 @@ import time
 from pathlib import Path
 
 from build import published_files, replace_text, working_copy  # bench/build.py
-from corpora import make_corpus  # bench/corpora.py
+from corpora import add_corpus_options, check_corpus_options, make_corpus  # bench/corpora.py
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 READ_EVERY = 0.005
 TIMEOUT = 600.0
 
@@ -193,12 +192,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="20000,100000", help="corpus sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=10, help="saves under serve --watch")
     parser.add_argument("--poll-rounds", type=int, default=3, help="saves under polling (0: none)")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/feedpub-bench"))
-    parser.add_argument("--source", type=Path, default=SHARED / "corpus" / "powerapps" / "_news")
+    add_corpus_options(parser, Path("/tmp/feedpub-bench"))
     args = parser.parse_args()
-    if not args.source.is_dir():
-        sys.exit(f"no corpus at {args.source}: pass --source DIR")
-    args.work.mkdir(parents=True, exist_ok=True)
+    check_corpus_options(args)
     head = subprocess.run(
         ["git", "-C", str(REPO), "log", "-1", "--format=%h %s"], capture_output=True, text=True
     ).stdout.strip()
