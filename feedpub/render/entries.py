@@ -25,7 +25,8 @@ _CONTENT_ENCODED = f"{{{CONTENT_NS}}}encoded"
 _DC_CREATOR = f"{{{DC_NS}}}creator"
 # RFC 822 names, whatever the process's locale (feedgen switches to "C" for them).
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# (The HTML pages show dates with these month names too.)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def item_updated(article: Article) -> datetime:
@@ -37,7 +38,7 @@ def item_updated(article: Article) -> datetime:
 
 def rfc822(moment: datetime) -> str:
     """An RSS 2.0 date (RFC 822 with a four-digit year), as feedgen writes it."""
-    day, month = _DAYS[moment.weekday()], _MONTHS[moment.month - 1]
+    day, month = _DAYS[moment.weekday()], MONTHS[moment.month - 1]
     return f"{day}, {moment.day:02d} {month} {moment.strftime('%Y %H:%M:%S %z')}"
 
 

@@ -23,6 +23,7 @@ from lxml import etree
 from ..assets import asset_text
 from ..model import Article, ArticleHead, ArticleKind, Feed, FeedKind
 from . import RENDERERS, RenderContext
+from .entries import MONTHS
 
 _FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 _KIND_LABELS = {
@@ -32,7 +33,6 @@ _KIND_LABELS = {
     FeedKind.CUSTOM: "Curated",
     FeedKind.TOP: "Top stories",
 }
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FEED_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="5" cy="19" r="2.5"/>'
     '<path d="M2.5 9.5v3a9 9 0 0 1 9 9h3a12 12 0 0 0-12-12zm0-7v3a16 16 0 0 1 16 16h3'
@@ -48,7 +48,7 @@ def _name(feed: Feed[ArticleHead]) -> str:
 
 def _date(article: ArticleHead) -> str:
     when = article.published
-    return f'<time datetime="{when.isoformat()}">{when.day} {_MONTHS[when.month - 1]} {when.year}</time>'
+    return f'<time datetime="{when.isoformat()}">{when.day} {MONTHS[when.month - 1]} {when.year}</time>'
 
 
 def _stories(count: int) -> str:
