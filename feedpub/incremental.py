@@ -361,14 +361,17 @@ def build_changes(
     cores: int,
     ping_hubs: bool,
     progress: Progress | None,
+    record: Snapshot | None = None,
 ) -> BuildReport | None:
     """Apply the changed files to the last build's record and write the feeds they touch.
 
+    ``record`` is the last build's snapshot if the caller has read it already.
     Returns None, having written nothing, when the change cannot be applied
     exactly (see the module docstring): the caller then builds the full way.
     """
-    text = snapshot(state)
-    record = Snapshot.from_json(text) if text else None
+    if record is None:
+        text = snapshot(state)
+        record = Snapshot.from_json(text) if text else None
     if (
         record is None
         or record.config != fingerprint

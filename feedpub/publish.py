@@ -41,7 +41,7 @@ from .store.published import record_stamps, stored_stamps
 from .store.state import StateDamagedError, move_aside
 
 if TYPE_CHECKING:
-    from .incremental import ScanSummary
+    from .incremental import ScanSummary, Snapshot
     from .links import LinkReport
     from .selection import DeadLinkStory
 
@@ -128,8 +128,10 @@ def _build_locked(
     last_fingerprint, _ = last_build(state)
     stored = stored_stamps(state)
     listing = None
+    last_record = None  # the last build's snapshot, read once if the changes need it
     if changed is not None and not full and last_fingerprint == fingerprint:
-        listing = _relisted(config, state, stored, changed)
+        last_record = _last_record(state)
+        listing = _relisted(config, stored, last_record, changed)
     if listing is None:
         listing = list_sources(config.sources, progress)
     changes = listing.changes_since(stored, MAX_CHANGED_FILES)
@@ -157,7 +159,16 @@ def _build_locked(
         from .incremental import build_changes
 
         report = build_changes(
-            config, now, state, fingerprint, listing, pending, cores, ping_hubs, progress
+            config,
+            now,
+            state,
+            fingerprint,
+            listing,
+            pending,
+            cores,
+            ping_hubs,
+            progress,
+            last_record,
         )
     if report is None:
         recording = Recording(fingerprint, listing.notes, scan_listing(listing))
@@ -170,16 +181,20 @@ def _build_locked(
     return report
 
 
-def _relisted(
-    config: Config, state: State, stored: dict[str, bytes], changed: Sequence[Path]
-) -> Listing | None:
-    """The last listing with only the ``changed`` files looked at again, if it can be."""
+def _last_record(state: State) -> Snapshot | None:
     from .incremental import Snapshot
-    from .sources.discover import relist
     from .store.published import snapshot
 
     text = snapshot(state)
-    record = Snapshot.from_json(text) if text else None
+    return Snapshot.from_json(text) if text else None
+
+
+def _relisted(
+    config: Config, stored: dict[str, bytes], record: Snapshot | None, changed: Sequence[Path]
+) -> Listing | None:
+    """The last listing with only the ``changed`` files looked at again, if it can be."""
+    from .sources.discover import relist
+
     if record is None or not stored:
         return None
     return relist(config.sources, stored, record.walk_notes, changed)
