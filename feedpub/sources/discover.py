@@ -116,15 +116,13 @@ class Listing:
             count += len(added) + len(removed)
             if count > limit:
                 return None
-            names = {entry.rsplit("/", 2)[0] for entry in added}
+            names = {entry_name(entry) for entry in added}
             for entry in sorted(added):
-                name, size, mtime = entry.rsplit("/", 2)
-                path = folder.prefix + name
-                present.append(SourceFile(path, display_name(path), int(size), int(mtime)))
+                present.append(entry_file(folder.prefix, entry))
                 sources.append(folder.source)
                 racy.append(entry + UNTRUSTED in removed)
             for entry in sorted(removed):
-                name = entry.rsplit("/", 2)[0]
+                name = entry_name(entry)
                 if name not in names:
                     gone.append((display_name(folder.prefix + name), folder.source))
         for key, before in stored.items():
@@ -133,7 +131,7 @@ class Listing:
                 if kind == "taxonomy":
                     return None
                 for entry in decode_entries(before):
-                    gone.append((display_name(prefix + entry.rsplit("/", 2)[0]), int(source)))
+                    gone.append((display_name(prefix + entry_name(entry)), int(source)))
         return ListingChanges(tuple(present), tuple(sources), tuple(racy), tuple(gone))
 
 
@@ -157,6 +155,22 @@ def encode_entries(entries: list[str]) -> bytes:
 
 def decode_entries(data: bytes) -> list[str]:
     return data.decode("utf-8", "surrogateescape").split("\0") if data else []
+
+
+def stat_entry(name: str, info: os.stat_result) -> str:
+    """A file's listing entry: ``name/size/mtime_ns`` ('/' is never in a name)."""
+    return f"{name}/{info.st_size}/{info.st_mtime_ns}"
+
+
+def entry_name(entry: str) -> str:
+    return entry.rsplit("/", 2)[0]
+
+
+def entry_file(prefix: str, entry: str) -> SourceFile:
+    """The file a listing entry of the folder at ``prefix`` stands for, with its stamp."""
+    name, size, mtime = entry.rsplit("/", 2)
+    path = prefix + name
+    return SourceFile(path, display_name(path), int(size), int(mtime))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +211,7 @@ def scan_listing(listing: Listing) -> Scan:
             if folder.source != source or folder.taxonomy:
                 continue
             prefix = folder.prefix
-            for entry in folder.entries:
-                name, size, mtime = entry.rsplit("/", 2)
-                path = prefix + name
-                found.append(SourceFile(path, display_name(path), int(size), int(mtime)))
+            found.extend(entry_file(prefix, entry) for entry in folder.entries)
         found.sort(key=lambda f: f.display)
         files.extend(found)
         ends.append(len(files))
@@ -275,7 +286,7 @@ def relist(
             return None
         if not stat.S_ISREG(info.st_mode):
             return None
-        wanted.setdefault(found, {})[name] = f"{name}/{info.st_size}/{info.st_mtime_ns}"
+        wanted.setdefault(found, {})[name] = stat_entry(name, info)
     result: list[ListedFolder] = []
     racy: list[tuple[int, int]] = []
     for key, data in stored.items():
@@ -367,7 +378,7 @@ class _Walk:
         info = check_source(source)
         if stat.S_ISREG(info.st_mode):
             prefix, name = os.path.split(str(source))
-            entries = [f"{name}/{info.st_size}/{info.st_mtime_ns}"]
+            entries = [stat_entry(name, info)]
             self._add(
                 ListedFolder(index, prefix + os.sep if prefix else "", entries), [info.st_mtime_ns]
             )
@@ -500,7 +511,7 @@ def _list_articles(
                     add(f"{name}/-1/-1")  # loading will say why
                     continue
                 mtime = info.st_mtime_ns
-                add(f"{name}/{info.st_size}/{mtime}")
+                add(f"{name}/{info.st_size}/{mtime}")  # stat_entry, inline: once per file
                 if mtime > racy_after:
                     racy.append(len(listed) - 1)
                 continue
@@ -517,7 +528,7 @@ def _list_article(
     except OSError:
         listed.append(f"{entry.name}/-1/-1")  # loading will say why
         return
-    listed.append(f"{entry.name}/{info.st_size}/{info.st_mtime_ns}")
+    listed.append(stat_entry(entry.name, info))
     if info.st_mtime_ns > racy_after:
         racy.append(len(listed) - 1)
 
